@@ -1,0 +1,1 @@
+"""Platform connectors (X, Messenger): each platform's quirks live in its own folder here."""
