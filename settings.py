@@ -40,7 +40,8 @@ class Settings(BaseSettings):
         description="Which order-code formats the brand uses.",
     )
     handoff_minutes_per_request: float = Field(
-        default=4.0, description="Minutes a person takes per waiting request (for the wait estimate)."
+        default=4.0,
+        description="Minutes a person takes per waiting request (for the wait estimate).",
     )
     support_agents_on_shift: int = Field(
         default=2, description="People answering handoffs during business hours."

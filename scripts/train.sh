@@ -13,6 +13,8 @@ key=$( (cat requirements/engine.lock config.yml; find bot nlu_data -name '*.yml'
 name=supportbot-$key
 model=models/$name.tar.gz
 mkdir -p models "$cache/models"
+exec 9>"$cache/models/train.lock"
+flock 9  # a second caller waits for the training under way, then finds the model
 
 if [ ! -f "$model" ] && [ -f "$cache/models/$name.tar.gz" ]; then
   cp "$cache/models/$name.tar.gz" "$model"
