@@ -1,0 +1,210 @@
+"""Tables of the store: orders, their shipments and tracking events, and handoff requests.
+
+Statuses are Python `StrEnum`s stored as plain strings with a CHECK constraint (not native
+PostgreSQL enums), so SQLite and PostgreSQL share one schema and adding a status is a simple
+migration.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    MetaData,
+    Numeric,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class OrderStatus(StrEnum):
+    """Where an order is in its life."""
+
+    PLACED = "placed"
+    PAID = "paid"
+    PACKED = "packed"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    RETURNED = "returned"
+
+
+class ShipmentStatus(StrEnum):
+    """Where a parcel is, as the courier reports it."""
+
+    LABEL_CREATED = "label_created"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+    EXCEPTION = "exception"
+    RETURNED = "returned"
+
+
+class HandoffStatus(StrEnum):
+    """Where a handoff request is on the support desk."""
+
+    OPEN = "open"
+    CLAIMED = "claimed"
+    CLOSED = "closed"
+
+
+class HandoffReason(StrEnum):
+    """Why the bot handed the conversation to a person."""
+
+    CUSTOMER_REQUEST = "customer_request"
+    REPEATED_MISUNDERSTANDING = "repeated_misunderstanding"
+    UNKNOWN_CODE = "unknown_code"
+    INVALID_CODE = "invalid_code"
+    DELIVERY_PROBLEM = "delivery_problem"
+    COMPLAINT = "complaint"
+    OTHER = "other"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware timestamp, stored in UTC and always read back aware.
+
+    SQLite has no timezone type and returns naive values; normalising to UTC on the way in and
+    tagging UTC on the way out makes both databases behave the same.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: store timestamps with a timezone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# JSONB on PostgreSQL (indexable, compact); plain JSON text elsewhere.
+JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+def _status_type(enum: type[StrEnum], name: str) -> SAEnum:
+    """A VARCHAR + CHECK column type holding the enum's values (not its member names)."""
+    return SAEnum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class Base(DeclarativeBase):
+    """Declarative base; constraint names are fixed so migrations can refer to them."""
+
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class Order(Base):
+    """A customer's order, known by the code printed on the confirmation email."""
+
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    customer_name: Mapped[str] = mapped_column(String(200))
+    customer_email: Mapped[str | None] = mapped_column(String(320))
+    status: Mapped[OrderStatus] = mapped_column(_status_type(OrderStatus, "order_status"))
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    total_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    items_summary: Mapped[str] = mapped_column(String(500))
+
+    shipments: Mapped[list[Shipment]] = relationship(back_populates="order", order_by="Shipment.id")
+
+
+class Shipment(Base):
+    """A parcel with a courier's tracking number; may be known before (or without) its order."""
+
+    __tablename__ = "shipments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracking_number: Mapped[str] = mapped_column(String(64), unique=True)
+    courier_code: Mapped[str] = mapped_column(String(32))
+    courier_name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[ShipmentStatus] = mapped_column(_status_type(ShipmentStatus, "shipment_status"))
+    estimated_delivery: Mapped[date | None]
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="SET NULL"), index=True
+    )
+
+    order: Mapped[Order | None] = relationship(back_populates="shipments")
+    events: Mapped[list[ShipmentEvent]] = relationship(
+        back_populates="shipment",
+        order_by="(ShipmentEvent.occurred_at, ShipmentEvent.id)",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class ShipmentEvent(Base):
+    """One scan in a shipment's tracking history."""
+
+    __tablename__ = "shipment_events"
+    # The natural key of an event; re-importing the same history updates rather than duplicates.
+    __table_args__ = (
+        UniqueConstraint("shipment_id", "occurred_at", "description", name="uq_shipment_events"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    location: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(300))
+    status: Mapped[ShipmentStatus] = mapped_column(
+        _status_type(ShipmentStatus, "shipment_event_status")
+    )
+
+    shipment: Mapped[Shipment] = relationship(back_populates="events")
+
+
+class HandoffRequest(Base):
+    """A conversation the bot passed to a person, with what it knew at that moment."""
+
+    __tablename__ = "handoff_requests"
+    __table_args__ = (Index("ix_handoff_requests_status_created_at", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[HandoffStatus] = mapped_column(_status_type(HandoffStatus, "handoff_status"))
+    platform: Mapped[str] = mapped_column(String(32))
+    conversation_id: Mapped[str] = mapped_column(String(200), index=True)
+    customer_id: Mapped[str] = mapped_column(String(200))
+    customer_name: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[HandoffReason] = mapped_column(_status_type(HandoffReason, "handoff_reason"))
+    summary: Mapped[str] = mapped_column(String(300))
+    context: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
