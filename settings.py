@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     )
     faq_min_similarity: float | None = Field(
         default=None,
-        description="Cosine similarity below which no FAQ article is given (None: the tuned default).",
+        description="Similarity below which no FAQ article is given (None: the tuned default).",
     )
     order_formats_path: Path = Field(
         default=REPO_ROOT / "codes" / "order_formats.yml",
