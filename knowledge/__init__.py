@@ -1,0 +1,1 @@
+"""The FAQ knowledge base: the articles (`knowledge.articles`), searched by meaning (`.search`)."""
