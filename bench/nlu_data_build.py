@@ -395,7 +395,8 @@ def read_nlu(path: Path) -> list[tuple[str, str]]:
 # Bitext
 # ---------------------------------------------------------------------------------------------
 def load_bitext(shared: Path) -> list[dict]:
-    rows, seen = [], {}
+    rows: list[dict] = []
+    seen: dict[str, str] = {}
     conflicts = set()
     for rel in BITEXT_FILES:
         with open(shared / rel, encoding="utf-8-sig", newline="") as fh:
