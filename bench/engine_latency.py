@@ -133,7 +133,9 @@ def main() -> int:
         logs = Path(tmp)
         actions = start_actions(f"sqlite:///{logs / 'bench.db'}", logs)
         with running(actions):
-            engine, startup = start_engine(actions.url, logs, model=model)
+            engine, startup = start_engine(
+                actions.url, logs, model=model, tracker_db=logs / "tracker.db"
+            )
             with running(engine), requests.Session() as http:
                 print(f"model {model.name}; engine up in {startup:.1f}s; warming up...", flush=True)
                 time_parse(http, engine.url, warmup)

@@ -121,12 +121,15 @@ def start_engine(
     model: Path | None = None,
     port: int | None = None,
     token: str | None = None,
+    tracker_db: Path | None = None,
 ) -> tuple[Service, float]:
     """The Rasa engine with its HTTP API, conversations in memory: (service, start-up seconds)."""
     port = port or free_port()
     model = model or trained_model()
     endpoints = Path(tempfile.mkstemp(suffix=".yml", dir=log_dir)[1])
-    endpoints.write_text(f'action_endpoint:\n  url: "{action_url}/webhook"\n')
+    # Conversations in memory unless `tracker_db` is given: then in SQLite, as `make run` keeps them.
+    tracker = f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{tracker_db}"\n' if tracker_db else ""
+    endpoints.write_text(f'action_endpoint:\n  url: "{action_url}/webhook"\n{tracker}')
     rasa = environment_python("engine").parent / "rasa"
     args = [
         str(rasa), "run", "--enable-api", "--model", str(model), "-i", "127.0.0.1", "-p", str(port),

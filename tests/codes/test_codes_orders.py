@@ -94,4 +94,3 @@ def test_a_hash_then_a_space_is_an_order_number_only_as_an_answer() -> None:
     assert not check_code("# 12345678").valid
     answered = check_code("# 12345678", answering_question=True)
     assert answered.valid and answered.normalized == "#12345678"
-

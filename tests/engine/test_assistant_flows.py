@@ -167,3 +167,14 @@ def test_out_of_scope_is_declined_with_the_menu(chat: Chat) -> None:
     messages = chat.send("what's the weather like in paris tomorrow")
     assert "orders and deliveries" in messages[0]["text"]
     assert messages[0]["buttons"]
+
+
+def test_another_question_while_asked_for_a_code_is_answered_then_the_form_asks_again(
+    chat: Chat, assistant_database: str
+) -> None:
+    assert "tracking number" in chat.say("where's my parcel")
+    reply = chat.say("how much does shipping cost?")
+    assert "can't recognise" not in reply and "€" in reply
+    assert "tracking number" in reply  # and the form asks again
+    assert "on its way" in chat.say(UPS_IN_TRANSIT)
+    assert not handoffs_for(assistant_database, chat)
