@@ -127,8 +127,10 @@ def start_engine(
     port = port or free_port()
     model = model or trained_model()
     endpoints = Path(tempfile.mkstemp(suffix=".yml", dir=log_dir)[1])
-    # Conversations in memory unless `tracker_db` is given: then in SQLite, as `make run` keeps them.
-    tracker = f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{tracker_db}"\n' if tracker_db else ""
+    # Conversations in memory unless `tracker_db` is given: then in SQLite, as `make run` has it.
+    tracker = ""
+    if tracker_db:
+        tracker = f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{tracker_db}"\n'
     endpoints.write_text(f'action_endpoint:\n  url: "{action_url}/webhook"\n{tracker}')
     rasa = environment_python("engine").parent / "rasa"
     args = [
