@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -46,6 +47,36 @@ class Settings(BaseSettings):
     support_agents_on_shift: int = Field(
         default=2, description="People answering handoffs during business hours."
     )
+    # --- connectors and gateway (names fixed: deployments rely on them) ---------------------
+    messenger_app_secret: str | None = Field(default=None, description="Signs Messenger webhooks.")
+    messenger_verify_token: str | None = Field(
+        default=None, description="Answers Messenger's webhook verification."
+    )
+    messenger_page_access_token: str | None = Field(
+        default=None, description="Sends through the Messenger Send API."
+    )
+    graph_api_url: str = Field(
+        default="https://graph.facebook.com/v21.0", description="Graph API base, with version."
+    )
+    x_consumer_key: str | None = Field(default=None, description="X app key.")
+    x_consumer_secret: str | None = Field(
+        default=None, description="X app secret: CRC answers and webhook signatures."
+    )
+    x_access_token: str | None = Field(default=None, description="X user token (sending).")
+    x_access_token_secret: str | None = Field(default=None, description="X user token secret.")
+    x_bearer_token: str | None = Field(default=None, description="X app bearer token.")
+    x_api_url: str = Field(default="https://api.twitter.com", description="X API base.")
+    x_mode: Literal["webhook", "polling"] = Field(
+        default="webhook", description="Account Activity webhooks, or polling GET /2/dm_events."
+    )
+    x_account_id: str | None = Field(default=None, description="Our X account's user id.")
+    gateway_host: str = Field(default="127.0.0.1", description="Gateway (webhooks) address.")
+    gateway_port: int = Field(default=8080, description="Gateway port.")
+    engine_url: str = Field(
+        default="http://127.0.0.1:5005", description="The Rasa engine the router talks to."
+    )
+    rasa_token: str | None = Field(default=None, description="Token for the engine's HTTP API.")
+
     business_hours_path: Path = Field(
         default=REPO_ROOT / "store" / "business_hours.yml",
         description="Support team's opening hours and time zone (used for the handoff wait).",
