@@ -72,6 +72,11 @@ def last_bot_response(tracker: Tracker) -> str | None:
     return None
 
 
+def latest_intent(tracker: Tracker) -> str | None:
+    """The intent the engine gave the customer's latest message."""
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
 def latest_text(tracker: Tracker) -> str:
     """The customer's latest message as written."""
     return str(tracker.latest_message.get("text") or "")

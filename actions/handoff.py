@@ -121,7 +121,7 @@ class ActionHandoff(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = conversation.latest_intent(tracker)
         if intent == "complaint":
             reason = HandoffReason.COMPLAINT
         elif intent == "deny":  # said no when asked for a code: a person finds the order

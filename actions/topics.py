@@ -37,7 +37,7 @@ class ActionAnswerTopic(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = conversation.latest_intent(tracker)
         dispatcher.utter_message(response=f"utter_topic_{intent}")
         return []
 
@@ -51,7 +51,7 @@ class ActionReplyYesNo(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = conversation.latest_intent(tracker)
         offered = conversation.last_bot_response(tracker) in OFFERS_A_PERSON
         if intent == "affirm" and offered:
             return hand_off(dispatcher, tracker, domain, HandoffReason.CUSTOMER_REQUEST)

@@ -93,7 +93,7 @@ class ActionRespondUnclear(Action):
         if len(text) > LONG_MESSAGE_CHARS:
             dispatcher.utter_message(response="utter_message_too_long")
             return []
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = conversation.latest_intent(tracker)
         if intent == "out_of_scope":
             dispatcher.utter_message(response="utter_out_of_scope")
             return []
