@@ -30,7 +30,10 @@ def main() -> None:
         )
         reply.raise_for_status()
         buttons = []
-        for message in reply.json():
+        messages = reply.json()
+        if not messages:  # a paused conversation: a person has it now
+            print("bot> (no reply)")
+        for message in messages:
             if message.get("text"):
                 print(f"bot> {message['text']}")
             for button in message.get("buttons") or []:

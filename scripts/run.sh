@@ -16,7 +16,7 @@ for _ in $(seq 1 120); do
     cat <<MSG
 
   The assistant is up: engine on http://127.0.0.1:$port, actions on http://127.0.0.1:${ACTIONS_PORT:-5055}
-  Chat with it:  make shell     (or POST {"sender": "me", "message": "hi"} to
+  Chat with it:  make chat      (or POST {"sender": "me", "message": "hi"} to
                  http://127.0.0.1:$port/webhooks/rest/webhook)
   Stop:          Ctrl-C
 
