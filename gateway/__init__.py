@@ -1,0 +1,1 @@
+"""The gateway: one aiohttp service holding the webhooks, the router and the outbox sender."""

@@ -1,0 +1,42 @@
+"""Logs carry a conversation id and no codes, names or credentials."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+import structlog
+
+from gateway.logs import configure_logging, redact_text
+
+
+def test_codes_in_text_are_masked_and_the_rest_is_kept() -> None:
+    text = "where is 1Z5R89390357567127 and order #12345?"
+    assert redact_text(text) == "where is 1Z…27 and order …?"  # short codes: nothing kept
+
+
+def test_credentials_inside_text_are_removed() -> None:
+    line = "POST https://graph/me/messages?access_token=EAAB123secret&x=1 Bearer abc.DEF-123"
+    cleaned = redact_text(line)
+    assert "EAAB123secret" not in cleaned and "abc.DEF-123" not in cleaned
+    assert "access_token=[redacted]" in cleaned
+
+
+def test_lines_are_json_with_the_conversation_and_without_personal_fields(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging()
+    structlog.contextvars.bind_contextvars(conversation="messenger:1:42")
+    try:
+        structlog.get_logger("test").info(
+            "inbound", user_name="Giulia Rossi", text="my code 1Z5R89390357567127", page_token="t0k"
+        )
+        logging.getLogger("library").warning("retrying %s", "1Z5R89390357567127")
+    finally:
+        structlog.contextvars.clear_contextvars()
+    lines = [json.loads(line) for line in capsys.readouterr().err.strip().splitlines()]
+    ours, library = lines
+    assert ours["conversation"] == "messenger:1:42" and library["conversation"] == "messenger:1:42"
+    assert ours["user_name"] == "[redacted]" and ours["page_token"] == "[redacted]"
+    assert "1Z5R89390357567127" not in json.dumps(lines) and "Giulia" not in json.dumps(lines)
