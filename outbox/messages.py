@@ -29,6 +29,11 @@ class OutboundMessage:
     # past 24 hours.
     from_person: bool = False
 
+    @property
+    def conversation_key(self) -> str:
+        """The conversation it belongs to: the same key as `InboundMessage.conversation_key`."""
+        return f"{self.platform}:{self.account_id}:{self.user_id}"
+
 
 class SendOutcome(StrEnum):
     SENT = "sent"

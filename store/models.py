@@ -1,4 +1,5 @@
-"""Tables of the store: orders, their shipments and tracking events, and handoff requests.
+"""Tables of the store: orders, their shipments and tracking events, handoff requests, and the
+message path: inbox, outbox and poll cursors.
 
 Statuses are Python `StrEnum`s stored as plain strings with a CHECK constraint (not native
 PostgreSQL enums), so SQLite and PostgreSQL share one schema and adding a status is a simple
@@ -14,17 +15,21 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Dialect,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     Numeric,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -70,6 +75,24 @@ class HandoffReason(StrEnum):
     DELIVERY_PROBLEM = "delivery_problem"
     COMPLAINT = "complaint"
     OTHER = "other"
+
+
+class InboxStatus(StrEnum):
+    """Where a customer message is on its way to the engine."""
+
+    PENDING = "pending"  # waiting (also after the engine was unreachable: see next_attempt_at)
+    PROCESSING = "processing"  # a router worker has it
+    DONE = "done"  # the replies are in the outbox (or there were none: a person owns the chat)
+    FAILED = "failed"  # could not be processed; last_error says why
+
+
+class OutboxStatus(StrEnum):
+    """Where a reply is on its way to the customer."""
+
+    PENDING = "pending"  # waiting for its turn (or for next_attempt_at after a failed try)
+    SENDING = "sending"  # handed to the platform's sender
+    SENT = "sent"
+    FAILED = "failed"  # the platform refused it for good; last_error says why
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -208,3 +231,108 @@ class HandoffRequest(Base):
     reason: Mapped[HandoffReason] = mapped_column(_status_type(HandoffReason, "handoff_reason"))
     summary: Mapped[str] = mapped_column(String(300))
     context: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+
+
+class InboxMessage(Base):
+    """A customer message as stored on arrival; `id` is the arrival order."""
+
+    __tablename__ = "inbox_messages"
+    __table_args__ = (
+        # A redelivered webhook (or a re-read poll page) inserts nothing.
+        UniqueConstraint(
+            "platform", "platform_message_id", name="uq_inbox_messages_platform_message_id"
+        ),
+        Index("ix_inbox_messages_conversation_key_id", "conversation_key", "id"),
+        Index("ix_inbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
+        # At most one message per conversation is with a worker: the database itself refuses a
+        # second, whatever the claiming query or the number of router processes.
+        Index(
+            "ux_inbox_messages_one_processing_per_conversation",
+            "conversation_key",
+            unique=True,
+            sqlite_where=sql_text("status = 'processing'"),
+            postgresql_where=sql_text("status = 'processing'"),
+        ),
+        # Ids never go back, even after the newest row is deleted: they are the arrival order.
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    account_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(64))
+    platform_message_id: Mapped[str] = mapped_column(String(255))
+    conversation_key: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str | None] = mapped_column(Text)
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument)
+    user_name: Mapped[str | None] = mapped_column(String(200))
+    user_handle: Mapped[str | None] = mapped_column(String(100))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[InboxStatus] = mapped_column(_status_type(InboxStatus, "inbox_status"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Pending: not before this time (back-off). Processing: the worker's lease ends then, and a
+    # row still processing afterwards is taken as abandoned by a crashed worker.
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # latest claim
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OutboxMessage(Base):
+    """A reply as stored before it is sent; sent in `id` order within its conversation."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        # A turn processed twice (a crash between the engine's answer and our commit) cannot
+        # enqueue its replies twice. NULL inbox ids (a person's replies) never conflict.
+        UniqueConstraint(
+            "inbox_message_id", "position", name="uq_outbox_messages_inbox_message_id_position"
+        ),
+        Index("ix_outbox_messages_conversation_key_id", "conversation_key", "id"),
+        Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
+        # At most one reply per conversation is being sent: replies arrive in order.
+        Index(
+            "ux_outbox_messages_one_sending_per_conversation",
+            "conversation_key",
+            unique=True,
+            sqlite_where=sql_text("status = 'sending'"),
+            postgresql_where=sql_text("status = 'sending'"),
+        ),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    inbox_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbox_messages.id", ondelete="SET NULL")
+    )
+    platform: Mapped[str] = mapped_column(String(32))
+    account_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(64))
+    conversation_key: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)  # within the turn that produced it
+    text: Mapped[str] = mapped_column(Text)
+    buttons: Mapped[list[dict[str, str]]] = mapped_column(JSONDocument)
+    custom: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    from_person: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[OutboxStatus] = mapped_column(_status_type(OutboxStatus, "outbox_status"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Pending: not before this time (back-off, Retry-After). Sending: the sender's lease ends
+    # then, and a row still sending afterwards is retried (its worker crashed).
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    platform_message_ids: Mapped[list[str]] = mapped_column(JSONDocument)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PollCursor(Base):
+    """The newest platform event seen by a poller (X without webhooks), per account."""
+
+    __tablename__ = "poll_cursors"
+
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    newest_event_id: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

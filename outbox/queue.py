@@ -1,0 +1,176 @@
+"""The outbox table as a queue: claim the replies that are due, record what became of each.
+
+Claiming takes, per conversation, only the oldest reply not yet sent, and only when none of that
+conversation's replies is being sent: so a conversation's replies go out one at a time, in order,
+while different conversations go out in parallel. On PostgreSQL the claim locks the rows it takes
+(`FOR UPDATE SKIP LOCKED`), so several sender processes never take the same row; on SQLite run
+one sender process (SQLite has no row locks; one process's single claim loop is safe).
+
+A claimed row is `sending` with a lease (`next_attempt_at`); every later write checks that the
+row is still ours (status and attempt number), so a worker whose lease ran out cannot overwrite
+the outcome of the one that took the row over.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased, sessionmaker
+
+from outbox.messages import Button, OutboundMessage
+from store.models import OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A claimed reply: the row, which try this is, and the message to send."""
+
+    outbox_id: int
+    attempt: int  # 1 for the first try; also the claim's token
+    message: OutboundMessage
+
+
+def claim_due(
+    session_factory: sessionmaker[Session],
+    platforms: Collection[str],
+    limit: int,
+    lease: float,
+) -> list[Delivery]:
+    """Claim up to `limit` due replies for `platforms`, each from a different conversation."""
+    if not platforms or limit < 1:
+        return []
+    now = datetime.now(UTC)
+    row, other = OutboxMessage, aliased(OutboxMessage)
+    # Another row of the same conversation goes first: one being sent, or an older unsent one.
+    waits_for_another = exists().where(
+        other.conversation_key == row.conversation_key,
+        other.id != row.id,
+        or_(
+            other.status == OutboxStatus.SENDING,
+            and_(other.status == OutboxStatus.PENDING, other.id < row.id),
+        ),
+    )
+    query = (
+        select(row)
+        .where(
+            row.platform.in_(list(platforms)),
+            # pending and due, or sending with its lease run out (its worker died)
+            row.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+            row.next_attempt_at <= now,
+            ~waits_for_another,
+        )
+        .order_by(row.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=row)
+    )
+    try:
+        with session_factory.begin() as session:
+            rows = list(session.scalars(query))
+            for claimed in rows:
+                claimed.status = OutboxStatus.SENDING
+                claimed.attempts += 1
+                claimed.next_attempt_at = now + timedelta(seconds=lease)
+            return [Delivery(r.id, r.attempts, _message(r)) for r in rows]
+    except IntegrityError:
+        # Another process claimed a row of one of these conversations between our read and our
+        # write; the one-sending-per-conversation index refused ours. Nothing taken; look again.
+        log.info("outbox: claim raced with another sender; retrying")
+        return []
+
+
+def mark_sent(
+    session_factory: sessionmaker[Session], delivery: Delivery, platform_ids: list[str]
+) -> bool:
+    """Record the delivery; False if the row was no longer ours (lease ran out)."""
+    now = datetime.now(UTC)
+    return _finish(
+        session_factory,
+        delivery,
+        status=OutboxStatus.SENT,
+        sent_at=now,
+        next_attempt_at=now,
+        platform_message_ids=platform_ids,
+        last_error=None,
+    )
+
+
+def retry_later(
+    session_factory: sessionmaker[Session],
+    delivery: Delivery,
+    delay: float,
+    error: str,
+    platform_ids: list[str],
+) -> bool:
+    """Put the reply back, due in `delay` s, with the error for staff."""
+    return _finish(
+        session_factory,
+        delivery,
+        status=OutboxStatus.PENDING,
+        next_attempt_at=datetime.now(UTC) + timedelta(seconds=delay),
+        platform_message_ids=platform_ids,
+        last_error=error,
+    )
+
+
+def mark_failed(
+    session_factory: sessionmaker[Session],
+    delivery: Delivery,
+    error: str,
+    platform_ids: list[str],
+) -> bool:
+    """Give up on the reply; `error` stays on the row for staff."""
+    return _finish(
+        session_factory,
+        delivery,
+        status=OutboxStatus.FAILED,
+        platform_message_ids=platform_ids,
+        last_error=error,
+    )
+
+
+def release_claims(session_factory: sessionmaker[Session]) -> int:
+    """Make every `sending` row due now. Only safe when no other sender process is running.
+
+    For start-up with a single sender process: its previous run's rows need not wait for their
+    leases to run out. Returns how many rows were released.
+    """
+    with session_factory.begin() as session:
+        result = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.SENDING)
+            .values(next_attempt_at=datetime.now(UTC))
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _finish(session_factory: sessionmaker[Session], delivery: Delivery, **values: object) -> bool:
+    with session_factory.begin() as session:
+        result = session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == delivery.outbox_id,
+                OutboxMessage.status == OutboxStatus.SENDING,
+                OutboxMessage.attempts == delivery.attempt,
+            )
+            .values(**values)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+
+def _message(row: OutboxMessage) -> OutboundMessage:
+    return OutboundMessage(
+        platform=row.platform,
+        account_id=row.account_id,
+        user_id=row.user_id,
+        text=row.text,
+        buttons=tuple(Button(b["title"], b["payload"]) for b in row.buttons),
+        custom=row.custom,
+        from_person=row.from_person,
+    )

@@ -1,0 +1,181 @@
+"""The inbox table as the router's queue: claim the next message of each conversation, record
+the turn's outcome.
+
+Claiming takes, per conversation, only the oldest message not yet processed, and only when no
+message of that conversation is being processed: one turn at a time per conversation, in arrival
+order, while conversations run in parallel. On PostgreSQL the claim locks the rows it takes
+(`FOR UPDATE SKIP LOCKED`), so several router processes never take the same row, and a partial
+unique index refuses a second `processing` row per conversation whatever happens. On SQLite run
+one router process (no row locks there; one process's single claim loop is safe).
+
+A claimed row is `processing` with a lease (`next_attempt_at`); a row still processing after its
+lease (its worker died) is claimed again. Every later write checks the row is still ours (status
+and attempt number).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased, sessionmaker
+
+from outbox.enqueue import enqueue
+from outbox.messages import OutboundMessage
+from store.models import InboxMessage, InboxStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A claimed customer message: what the router needs to run its dialogue turn."""
+
+    inbox_id: int
+    attempt: int  # 1 for the first try; above 1 the engine may already have seen it
+    platform: str
+    account_id: str
+    user_id: str
+    conversation_key: str
+    text: str
+    payload: str | None
+    attachments: tuple[dict[str, Any], ...]  # {"kind", "url", "description"}
+    user_name: str | None
+    user_handle: str | None
+
+
+def claim_due(session_factory: sessionmaker[Session], limit: int, lease: float) -> list[Turn]:
+    """Claim up to `limit` due messages, each from a different conversation, oldest first."""
+    if limit < 1:
+        return []
+    now = datetime.now(UTC)
+    row, other = InboxMessage, aliased(InboxMessage)
+    # Another message of the same conversation goes first: one being processed, or an older
+    # one still waiting (perhaps for the engine to come back).
+    waits_for_another = exists().where(
+        other.conversation_key == row.conversation_key,
+        other.id != row.id,
+        or_(
+            other.status == InboxStatus.PROCESSING,
+            and_(other.status == InboxStatus.PENDING, other.id < row.id),
+        ),
+    )
+    query = (
+        select(row)
+        .where(
+            # pending and due, or processing with its lease run out (its worker died)
+            row.status.in_([InboxStatus.PENDING, InboxStatus.PROCESSING]),
+            row.next_attempt_at <= now,
+            ~waits_for_another,
+        )
+        .order_by(row.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=row)
+    )
+    try:
+        with session_factory.begin() as session:
+            rows = list(session.scalars(query))
+            for claimed in rows:
+                claimed.status = InboxStatus.PROCESSING
+                claimed.attempts += 1
+                claimed.next_attempt_at = now + timedelta(seconds=lease)
+                claimed.claimed_at = now
+            return [_turn(r) for r in rows]
+    except IntegrityError:
+        # Another router process claimed a message of one of these conversations between our
+        # read and our write; the one-processing-per-conversation index refused ours.
+        log.info("router: claim raced with another router; retrying")
+        return []
+
+
+def finish_turn(
+    session_factory: sessionmaker[Session], turn: Turn, replies: Sequence[OutboundMessage]
+) -> bool:
+    """In one transaction: the replies into the outbox, the message marked done.
+
+    False (and nothing written) if the message is no longer ours: our lease ran out and another
+    worker took it over; that worker finds the turn in the engine's tracker and enqueues it.
+    """
+    now = datetime.now(UTC)
+    with session_factory.begin() as session:
+        if not _update_if_ours(
+            session,
+            turn,
+            status=InboxStatus.DONE,
+            processed_at=now,
+            next_attempt_at=now,
+            last_error=None,
+        ):
+            return False
+        enqueue(session, replies, inbox_message_id=turn.inbox_id)
+        return True
+
+
+def postpone(session_factory: sessionmaker[Session], turn: Turn, delay: float, error: str) -> bool:
+    """Back to `pending`, due in `delay` s; the conversation's later messages wait behind it."""
+    with session_factory.begin() as session:
+        return _update_if_ours(
+            session,
+            turn,
+            status=InboxStatus.PENDING,
+            next_attempt_at=datetime.now(UTC) + timedelta(seconds=delay),
+            last_error=error,
+        )
+
+
+def mark_failed(session_factory: sessionmaker[Session], turn: Turn, error: str) -> bool:
+    """Give up on the message (the conversation moves on); `error` stays on the row."""
+    now = datetime.now(UTC)
+    with session_factory.begin() as session:
+        return _update_if_ours(
+            session, turn, status=InboxStatus.FAILED, processed_at=now, last_error=error
+        )
+
+
+def release_claims(session_factory: sessionmaker[Session]) -> int:
+    """Make every `processing` row due now. Only safe when no other router process is running.
+
+    For start-up with a single router process: what its previous run left processing is taken
+    again at once instead of after the lease. Returns how many rows were released.
+    """
+    with session_factory.begin() as session:
+        result = session.execute(
+            update(InboxMessage)
+            .where(InboxMessage.status == InboxStatus.PROCESSING)
+            .values(next_attempt_at=datetime.now(UTC))
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _update_if_ours(session: Session, turn: Turn, **values: object) -> bool:
+    result = session.execute(
+        update(InboxMessage)
+        .where(
+            InboxMessage.id == turn.inbox_id,
+            InboxMessage.status == InboxStatus.PROCESSING,
+            InboxMessage.attempts == turn.attempt,
+        )
+        .values(**values)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _turn(row: InboxMessage) -> Turn:
+    return Turn(
+        inbox_id=row.id,
+        attempt=row.attempts,
+        platform=row.platform,
+        account_id=row.account_id,
+        user_id=row.user_id,
+        conversation_key=row.conversation_key,
+        text=row.text,
+        payload=row.payload,
+        attachments=tuple(row.attachments),
+        user_name=row.user_name,
+        user_handle=row.user_handle,
+    )

@@ -1,0 +1,176 @@
+"""The router: takes customer messages from the inbox, runs the dialogue turn, fills the outbox.
+
+Per message: the text for the engine (a payload, a numbered choice, or text plus attachment
+descriptions), the turn, then in one transaction the replies into the outbox and the message
+marked done. Engine unreachable: the message goes back to `pending` with back-off, so its
+conversation waits while others go on; nothing is dropped.
+
+Exactly once across crashes: a message claimed before (its worker died, or the engine timed out
+after perhaps finishing the turn) is first looked up in the engine's tracker; if the engine
+already handled it, the replies recorded there are enqueued and the message is not sent again.
+The outbox's UNIQUE (inbox_message_id, position) makes enqueueing a turn twice a no-op.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, Protocol
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.client import EngineUnavailable
+from engine.replies import EngineReply
+from outbox.backoff import Backoff
+from outbox.claim_loop import ClaimLoop
+from outbox.enqueue import latest_buttons
+from outbox.messages import Button, OutboundMessage
+from router import inbox_queue
+from router.engine_input import engine_metadata, engine_text
+from router.inbox_queue import Turn
+
+log = logging.getLogger(__name__)
+
+# An engine restart takes about a minute: look again within half of that once it is back.
+ENGINE_BACKOFF = Backoff(base=1.0, cap=30.0)
+
+
+class Engine(Protocol):
+    """What the router needs from the engine (`engine.client.EngineClient`)."""
+
+    async def turn(
+        self, sender_id: str, text: str, metadata: Mapping[str, Any]
+    ) -> list[EngineReply]: ...
+
+    async def replies_after(
+        self, sender_id: str, inbox_message_id: int | str
+    ) -> list[EngineReply] | None: ...
+
+
+class Router:
+    """Runs dialogue turns for the inbox's messages, `concurrency` conversations at a time."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        engine: Engine,
+        *,
+        concurrency: int = 16,
+        platforms_without_quick_replies: Collection[str] = (),
+        on_replies: Callable[[], None] | None = None,
+        poll_interval: float = 1.0,
+        backoff: Backoff = ENGINE_BACKOFF,
+        lease: float = 180.0,
+        release_claims_at_start: bool | None = None,
+    ) -> None:
+        """`platforms_without_quick_replies`: where buttons are shown as a numbered list, so a
+        reply "2" or an option's title means that option (the connectors say which).
+
+        `on_replies` runs after a turn put replies in the outbox (give it `OutboxWorker.notify`).
+        `lease` must outlast a turn (the engine client's timeout plus two tracker reads): a
+        message still processing after it is taken again. `release_claims_at_start` (default: on
+        SQLite, where only one router process may run) retakes at once what the previous run
+        left processing.
+        """
+        self.session_factory = session_factory
+        self.engine = engine
+        self.platforms_without_quick_replies = frozenset(platforms_without_quick_replies)
+        self.on_replies = on_replies
+        self.backoff = backoff
+        self.lease = lease
+        if release_claims_at_start is None:
+            bind = session_factory.kw.get("bind")
+            release_claims_at_start = bind is not None and bind.dialect.name == "sqlite"
+        self.release_claims_at_start = release_claims_at_start
+        self._loop = ClaimLoop(
+            "router",
+            lambda limit: inbox_queue.claim_due(self.session_factory, limit, self.lease),
+            self._handle,
+            concurrency=concurrency,
+            poll_interval=poll_interval,
+        )
+
+    async def start(self) -> None:
+        """Start taking messages (from the running event loop)."""
+        if self.release_claims_at_start:
+            released = await asyncio.to_thread(inbox_queue.release_claims, self.session_factory)
+            if released:
+                log.warning(
+                    "router: %d messages left processing by the last run are retaken", released
+                )
+        self._loop.start()
+
+    def notify(self) -> None:
+        """New messages were accepted: look now rather than at the next poll."""
+        self._loop.notify()
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop taking messages; give turns in flight `grace` s to finish."""
+        await self._loop.stop(grace)
+
+    async def _handle(self, turn: Turn) -> None:
+        try:
+            replies = await self._replies(turn)
+        except (EngineUnavailable, OperationalError) as error:
+            delay = self.backoff.delay(turn.attempt)
+            log.warning(
+                "router: message %d of %s waits %.1f s (try %d): %s",
+                turn.inbox_id,
+                turn.conversation_key,
+                delay,
+                turn.attempt,
+                error,
+            )
+            await asyncio.to_thread(
+                inbox_queue.postpone, self.session_factory, turn, delay, str(error)
+            )
+            return
+        except Exception as error:
+            log.exception("router: message %d could not be processed", turn.inbox_id)
+            await asyncio.to_thread(
+                inbox_queue.mark_failed,
+                self.session_factory,
+                turn,
+                f"{type(error).__name__}: {error}",
+            )
+            return
+        outgoing = [self._outbound(turn, reply) for reply in replies]
+        if not await asyncio.to_thread(
+            inbox_queue.finish_turn, self.session_factory, turn, outgoing
+        ):
+            log.warning("router: message %d was taken over by another worker", turn.inbox_id)
+        elif outgoing and self.on_replies is not None:
+            self.on_replies()
+
+    async def _replies(self, turn: Turn) -> list[EngineReply]:
+        if turn.attempt > 1:
+            # Tried before: the engine may have finished that turn (a crash after it answered,
+            # or a timeout on our side). Its tracker says; never run a turn twice.
+            handled = await self.engine.replies_after(turn.conversation_key, turn.inbox_id)
+            if handled is not None:
+                log.info("router: message %d was already answered; enqueueing that", turn.inbox_id)
+                return handled
+        text = engine_text(turn, await self._offered_buttons(turn))
+        return await self.engine.turn(turn.conversation_key, text, engine_metadata(turn))
+
+    async def _offered_buttons(self, turn: Turn) -> tuple[Button, ...]:
+        if turn.payload or turn.platform not in self.platforms_without_quick_replies:
+            return ()
+        return await asyncio.to_thread(self._latest_buttons, turn.conversation_key)
+
+    def _latest_buttons(self, conversation_key: str) -> tuple[Button, ...]:
+        with self.session_factory() as session:
+            return latest_buttons(session, conversation_key)
+
+    @staticmethod
+    def _outbound(turn: Turn, reply: EngineReply) -> OutboundMessage:
+        return OutboundMessage(
+            platform=turn.platform,
+            account_id=turn.account_id,
+            user_id=turn.user_id,
+            text=reply.text,
+            buttons=reply.buttons,
+            custom=reply.custom,
+        )
