@@ -1,6 +1,6 @@
 # Every target does the set-up it needs: on a fresh clone `make run` builds the environments,
 # trains the model and serves. Environments and models are cached outside the clone.
-.PHONY: setup train engine actions run chat test lint bench import-demo
+.PHONY: setup train engine actions gateway sandbox run chat test lint bench
 
 setup:  ## build both environments, train the model, prepare the database
 	scripts/venv.sh app >/dev/null
@@ -17,7 +17,13 @@ engine:  ## the Rasa engine with its HTTP API on 127.0.0.1:5005
 actions:  ## the action server on 127.0.0.1:5055
 	scripts/actions.sh
 
-run:  ## engine + action server on the embedded defaults (SQLite, demo data)
+gateway:  ## webhooks, router and outbox sender on 127.0.0.1:8080
+	scripts/app.sh -m gateway
+
+sandbox:  ## simulators of X and Messenger, and the customer chat page on 127.0.0.1:8090
+	scripts/app.sh -m sandbox
+
+run:  ## everything, on the embedded defaults (SQLite, demo data, the sandbox when no credentials)
 	scripts/run.sh
 
 chat:  ## chat with the running assistant in the terminal (start `make run` first)

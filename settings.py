@@ -70,6 +70,7 @@ class Settings(BaseSettings):
         default="webhook", description="Account Activity webhooks, or polling GET /2/dm_events."
     )
     x_account_id: str | None = Field(default=None, description="Our X account's user id.")
+    x_poll_interval: float = Field(default=60.0, description="Seconds between polls (polling).")
     gateway_host: str = Field(default="127.0.0.1", description="Gateway (webhooks) address.")
     gateway_port: int = Field(default=8080, description="Gateway port.")
     engine_url: str = Field(

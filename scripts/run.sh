@@ -1,24 +1,45 @@
 #!/usr/bin/env bash
-# `make run`: the action server and the engine together; Ctrl-C stops both.
+# `make run`: action server, engine and gateway together — and, when no platform credentials
+# are set, the local sandbox playing X and Messenger with a page to chat as a customer.
+# Ctrl-C stops everything.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+[ -f .env ] && set -a && . ./.env && set +a
 scripts/venv.sh app >/dev/null
 scripts/venv.sh engine >/dev/null
 scripts/train.sh >/dev/null
+export ENGINE_PORT=${ENGINE_PORT:-5005}
+export ENGINE_URL=${ENGINE_URL:-http://127.0.0.1:$ENGINE_PORT}
+
+sandbox=""
+if [ -z "${MESSENGER_APP_SECRET:-}${X_CONSUMER_SECRET:-}" ]; then
+  sandbox=yes
+  eval "$(scripts/app.sh -m sandbox --env)"  # the gateway talks to the simulators
+fi
+
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; wait' EXIT INT TERM
 scripts/actions.sh & pids+=($!)
 scripts/engine.sh & pids+=($!)
-port=${ENGINE_PORT:-5005}
-for _ in $(seq 1 120); do
-  if curl -fs "http://127.0.0.1:$port/status${RASA_TOKEN:+?token=$RASA_TOKEN}" >/dev/null 2>&1; then
+scripts/app.sh -m gateway & pids+=($!)
+[ -n "$sandbox" ] && { scripts/app.sh -m sandbox & pids+=($!); }
+
+for _ in $(seq 1 300); do
+  if curl -fs "http://127.0.0.1:$ENGINE_PORT/status${RASA_TOKEN:+?token=$RASA_TOKEN}" >/dev/null 2>&1 &&
+     curl -fs "http://${GATEWAY_HOST:-127.0.0.1}:${GATEWAY_PORT:-8080}/healthz" >/dev/null 2>&1; then
     cat <<MSG
 
-  The assistant is up: engine on http://127.0.0.1:$port, actions on http://127.0.0.1:${ACTIONS_PORT:-5055}
-  Chat with it:  make chat      (or POST {"sender": "me", "message": "hi"} to
-                 http://127.0.0.1:$port/webhooks/rest/webhook)
-  Stop:          Ctrl-C
+  The assistant is up: engine on http://127.0.0.1:$ENGINE_PORT, actions on
+  http://127.0.0.1:${ACTIONS_PORT:-5055}, gateway (webhooks, /metrics) on
+  http://${GATEWAY_HOST:-127.0.0.1}:${GATEWAY_PORT:-8080}
+MSG
+    if [ -n "$sandbox" ]; then
+      echo "  Sandbox: chat as a Messenger or X customer at http://${SANDBOX_HOST:-127.0.0.1}:${SANDBOX_PORT:-8090}"
+    fi
+    cat <<MSG
+  Or in the terminal:  make chat   (the engine's REST channel)
+  Stop:                Ctrl-C
 
 MSG
     break

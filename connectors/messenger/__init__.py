@@ -8,4 +8,6 @@ from connectors.messenger.events import PLATFORM
 from connectors.messenger.send import MessengerSender
 from connectors.messenger.webhook import WEBHOOK_PATH, routes
 
-__all__ = ["PLATFORM", "WEBHOOK_PATH", "MessengerSender", "routes"]
+__all__ = ["NATIVE_QUICK_REPLIES", "PLATFORM", "WEBHOOK_PATH", "MessengerSender", "routes"]
+
+NATIVE_QUICK_REPLIES = True

@@ -4,3 +4,8 @@ webhook.routes() (CRC + signed POSTs) → events.parse_activity() → the inbox'
 polling.run_polling() for accounts without webhooks; send.XSender is the outbox's port,
 through api.XApiClient (tweepy's async client aimed at X_API_URL).
 """
+
+PLATFORM = "x"
+# API v2 DMs have no quick replies: options go out as a numbered list and the router reads
+# "1", "2" or the option's words as the choice.
+NATIVE_QUICK_REPLIES = False

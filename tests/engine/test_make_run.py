@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from sandbox.chat import Chat
 from sandbox.stack import free_port
@@ -19,12 +20,15 @@ pytestmark = pytest.mark.engine
 
 
 @pytest.fixture
-def made_run(tmp_path: Path) -> Iterator[str]:
-    engine_port, actions_port = free_port(), free_port()
+def made_run(tmp_path: Path) -> Iterator[dict[str, str]]:
+    ports = {
+        name: str(free_port())
+        for name in ("ENGINE_PORT", "ACTIONS_PORT", "GATEWAY_PORT", "SANDBOX_PORT")
+    }
+    ports |= {"SANDBOX_GRAPH_PORT": str(free_port()), "SANDBOX_X_PORT": str(free_port())}
     env = {
-        **os.environ,
-        "ENGINE_PORT": str(engine_port),
-        "ACTIONS_PORT": str(actions_port),
+        **{k: v for k, v in os.environ.items() if not k.startswith(("MESSENGER_", "X_"))},
+        **ports,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
     }
     log = (tmp_path / "run.log").open("wb")
@@ -42,13 +46,40 @@ def made_run(tmp_path: Path) -> Iterator[str]:
             assert process.poll() is None, (tmp_path / "run.log").read_text(errors="replace")
             assert time.monotonic() < deadline, "make run did not come up in 300 s"
             time.sleep(1)
-        yield f"http://127.0.0.1:{engine_port}"
+        yield ports
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=60)
 
 
-def test_make_run_serves_the_assistant_with_its_actions(made_run: str) -> None:
-    chat = Chat(made_run)
+def test_make_run_serves_the_assistant_with_its_actions(made_run: dict[str, str]) -> None:
+    chat = Chat(f"http://127.0.0.1:{made_run['ENGINE_PORT']}")
     reply = chat.say("where is my parcel 1Z5R89390357567127")
     assert "on its way" in reply  # the engine reached the action server and the demo store
+
+
+def test_make_run_without_credentials_lets_a_person_chat_as_a_messenger_customer(
+    made_run: dict[str, str],
+) -> None:
+    page = f"http://127.0.0.1:{made_run['SANDBOX_PORT']}"
+    assert "<form" in requests.get(page, timeout=10).text
+    sent = requests.post(
+        f"{page}/api/send",
+        json={"platform": "messenger", "user_id": "777", "name": "Ada", "text": "hi"},
+        timeout=30,
+    )
+    assert sent.status_code == 200, sent.text
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        conversation = requests.get(
+            f"{page}/api/conversation",
+            params={"platform": "messenger", "user_id": "777"},
+            timeout=10,
+        ).json()
+        bot = [m for m in conversation["messages"] if m["from"] == "bot"]
+        if bot:
+            assert "automated assistant" in bot[0]["text"]
+            assert bot[0]["quick_replies"][0]["title"] == "Track a parcel"
+            return
+        time.sleep(0.5)
+    pytest.fail(f"no reply through the sandbox: {conversation}")

@@ -57,15 +57,6 @@ async def test_x_sender_renders_buttons_as_a_numbered_list(
     )
 
 
-def test_x_numbered_answers_pick_the_option_by_number_or_words() -> None:
-    assert options.choose("2", BUTTONS) == BUTTONS[1]
-    assert options.choose(" 3. ", BUTTONS) == BUTTONS[2]
-    assert options.choose("track a parcel!", BUTTONS) == BUTTONS[0]
-    assert options.choose("4", BUTTONS) is None
-    assert options.choose("0", BUTTONS) is None
-    assert options.choose("where is my parcel 2", BUTTONS) is None
-
-
 async def test_x_sender_splits_a_long_text_in_order(simulator: XSimulator, sender: XSender) -> None:
     sentence = "Your parcel is on its way and should arrive within three working days. "
     text = (sentence * 300).strip()  # about 21,000 characters
