@@ -154,3 +154,22 @@ def running(*services: Service) -> Iterator[None]:
     finally:
         for service in reversed(services):
             service.stop()
+
+
+def start_gateway(environment: dict[str, str], log_dir: Path, port: int | None = None) -> Service:
+    """The gateway (`python -m gateway`) with `environment` on top of ours: give it DATABASE_URL,
+    ENGINE_URL and the platform variables (e.g. a simulator's `gateway_environment()`)."""
+    port = port or free_port()
+    env = {
+        **os.environ,
+        **environment,
+        "GATEWAY_HOST": "127.0.0.1",
+        "GATEWAY_PORT": str(port),
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+    process, log_path = _spawn(
+        f"gateway-{port}", [str(environment_python("app")), "-m", "gateway"], env, log_dir
+    )
+    service = Service("gateway", f"http://127.0.0.1:{port}", process, log_path)
+    _wait_until_ready(service, f"{service.url}/healthz", timeout=120)
+    return service
