@@ -110,7 +110,7 @@ async def _pipeline(app: web.Application) -> AsyncIterator[None]:
         senders: dict[str, PlatformSender] = {
             c.platform: c.sender(settings, http) for c in CHANNELS if c.sending_configured(settings)
         }
-        outbox = OutboxWorker(sessions, senders)
+        outbox = OutboxWorker(sessions, senders, on_result=app[METRICS].count_send)
         router = Router(
             sessions,
             engine,

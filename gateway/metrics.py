@@ -9,6 +9,9 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from outbox.messages import SendOutcome, SendResult
+from outbox.queue import Delivery
+
 # Webhook ACKs are milliseconds; end-to-end includes the engine turn and the platform's API.
 _ACK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 _E2E_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300)
@@ -46,6 +49,14 @@ class Metrics:
             buckets=_E2E_BUCKETS,
             registry=self.registry,
         )
+
+    def count_send(self, delivery: Delivery, result: SendResult) -> None:
+        """One send's outcome; a delivered reply to a customer message also gives its latency."""
+        platform = delivery.message.platform
+        self.outbound.labels(platform, result.outcome.value).inc()
+        if result.outcome is SendOutcome.SENT and delivery.received_at is not None:
+            elapsed = (datetime.now(UTC) - delivery.received_at).total_seconds()
+            self.end_to_end.labels(platform).observe(max(0.0, elapsed))
 
     def watch_inbox_lag(self, oldest_pending: Callable[[], datetime | None]) -> None:
         """Export the age of the oldest unprocessed inbox message, read at each scrape."""

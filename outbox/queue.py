@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from outbox.messages import Button, OutboundMessage
-from store.models import OutboxMessage, OutboxStatus
+from store.models import InboxMessage, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,9 @@ class Delivery:
     outbox_id: int
     attempt: int  # 1 for the first try; also the claim's token
     message: OutboundMessage
+    # When the customer message this answers reached the inbox (None for a person's message):
+    # end-to-end latency is measured from it.
+    received_at: datetime | None = None
 
 
 def claim_due(
@@ -77,7 +80,11 @@ def claim_due(
                 claimed.status = OutboxStatus.SENDING
                 claimed.attempts += 1
                 claimed.next_attempt_at = now + timedelta(seconds=lease)
-            return [Delivery(r.id, r.attempts, _message(r)) for r in rows]
+            received = _received_at(session, [r.inbox_message_id for r in rows])
+            return [
+                Delivery(r.id, r.attempts, _message(r), received.get(r.inbox_message_id))
+                for r in rows
+            ]
     except IntegrityError:
         # Another process claimed a row of one of these conversations between our read and our
         # write; the one-sending-per-conversation index refused ours. Nothing taken; look again.
@@ -162,6 +169,14 @@ def _finish(session_factory: sessionmaker[Session], delivery: Delivery, **values
             .values(**values)
         )
         return bool(getattr(result, "rowcount", 0))
+
+
+def _received_at(session: Session, inbox_ids: list[int | None]) -> dict[int | None, datetime]:
+    wanted = [i for i in inbox_ids if i is not None]
+    if not wanted:
+        return {}
+    query = select(InboxMessage.id, InboxMessage.received_at).where(InboxMessage.id.in_(wanted))
+    return {inbox_id: at for inbox_id, at in session.execute(query)}
 
 
 def _message(row: OutboxMessage) -> OutboundMessage:

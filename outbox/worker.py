@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,8 +48,11 @@ class OutboxWorker:
         send_timeout: float = 60.0,
         lease: float = 180.0,
         release_claims_at_start: bool | None = None,
+        on_result: Callable[[Delivery, SendResult], None] | None = None,
     ) -> None:
         """`max_attempts`: give up (failed) after that many RETRY outcomes; None: never.
+
+        `on_result` is told every send's outcome (the gateway's metrics).
 
         `lease` must outlast `send_timeout`: a row still `sending` after its lease is sent
         again. `release_claims_at_start` (default: on SQLite, where only one sender process may
@@ -59,6 +62,7 @@ class OutboxWorker:
             raise ValueError("lease must be longer than send_timeout")
         self.session_factory = session_factory
         self.senders = senders
+        self.on_result = on_result
         self.backoff = backoff
         self.max_attempts = max_attempts
         self.send_timeout = send_timeout
@@ -95,6 +99,8 @@ class OutboxWorker:
 
     async def _deliver(self, delivery: Delivery) -> None:
         result = await self._send(delivery)
+        if self.on_result is not None:
+            self.on_result(delivery, result)
         ids = list(result.platform_message_ids)
         if result.outcome is SendOutcome.SENT:
             recorded = await asyncio.to_thread(queue.mark_sent, self.session_factory, delivery, ids)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestServer
@@ -124,3 +125,23 @@ async def test_x_customer_answers_a_numbered_option_by_its_number(gateway: Gatew
     await x.post_dm(f"{gateway.url}/webhooks/x", "5001", "2", name="Sam Lee", screen_name="samlee")
     sends = await x.wait_for_sends(2, timeout=60)
     assert "order number" in sends[1].text  # "2" meant "Order status"
+
+
+async def test_metrics_count_what_went_through(gateway: Gateway) -> None:
+    sim = gateway.messenger
+    sim.fail_next(1, status=500)
+    await sim.post_message(gateway.url, "4601", "hi")
+    await sim.wait_for_sends(1, timeout=60)
+    async with aiohttp.ClientSession() as http, http.get(f"{gateway.url}/metrics") as response:
+        text = await response.text()
+    samples = {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line and not line.startswith("#")
+    }
+    assert samples['supportbot_inbound_messages_total{platform="messenger",result="new"}'] == 1
+    assert samples['supportbot_outbound_messages_total{outcome="retry",platform="messenger"}'] == 1
+    assert samples['supportbot_outbound_messages_total{outcome="sent",platform="messenger"}'] == 1
+    assert samples['supportbot_end_to_end_seconds_count{platform="messenger"}'] == 1
+    assert samples['supportbot_webhook_ack_seconds_count{platform="messenger",status="200"}'] == 1
+    assert samples["supportbot_inbox_lag_seconds"] == 0
