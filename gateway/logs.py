@@ -17,6 +17,8 @@ import structlog
 from codes import find_codes
 
 _SECRET_KEY = re.compile(r"token|secret|password|authorization|signature", re.IGNORECASE)
+_CONVERSATION_KEY = re.compile(r"\b[a-z]+(?::|%3A)[\w.-]+(?::|%3A)[\w.-]+", re.IGNORECASE)
+_TRACE_KEYS = frozenset({"conversation"})
 _PERSONAL_KEYS = frozenset({"user_name", "user_handle", "customer_name", "name", "email", "text"})
 # Credentials that may appear inside messages (URLs with access_token=…, bearer headers).
 _SECRET_IN_TEXT = re.compile(
@@ -25,9 +27,16 @@ _SECRET_IN_TEXT = re.compile(
 
 
 def redact_text(text: str) -> str:
-    """The text with codes masked (first two and last two characters kept) and secrets removed."""
+    """The text with codes masked (first two and last two characters kept) and secrets removed.
+
+    Conversation keys ("messenger:<page>:<user>", also URL-encoded) stay readable: they are how
+    a line is traced, and their numeric ids would otherwise pass for tracking numbers.
+    """
+    keys = [m.span() for m in _CONVERSATION_KEY.finditer(text)]
     parts, last = [], 0
     for start, end, code in find_codes(text):
+        if any(k_start <= start and end <= k_end for k_start, k_end in keys):
+            continue
         compact = code.replace(" ", "")
         parts += [text[last:start], f"{compact[:2]}…{compact[-2:]}" if len(compact) > 6 else "…"]
         last = end
@@ -41,7 +50,7 @@ def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Mutab
         value = event[key]
         if _SECRET_KEY.search(key) or (key in _PERSONAL_KEYS and key != "event"):
             event[key] = "[redacted]"
-        elif isinstance(value, str):
+        elif isinstance(value, str) and key not in _TRACE_KEYS:
             event[key] = redact_text(value)
     return event
 

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Mapping
 
 from sqlalchemy.orm import Session, sessionmaker
+from structlog.contextvars import bound_contextvars
 
 from outbox import queue
 from outbox.backoff import Backoff
@@ -98,6 +99,10 @@ class OutboxWorker:
         return queue.claim_due(self.session_factory, list(self.senders), limit, self.lease)
 
     async def _deliver(self, delivery: Delivery) -> None:
+        with bound_contextvars(conversation=delivery.message.conversation_key):
+            await self._deliver_one(delivery)
+
+    async def _deliver_one(self, delivery: Delivery) -> None:
         result = await self._send(delivery)
         if self.on_result is not None:
             self.on_result(delivery, result)

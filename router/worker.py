@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from structlog.contextvars import bound_contextvars
 
 from engine.client import EngineUnavailable
 from engine.replies import EngineReply
@@ -111,6 +112,11 @@ class Router:
         await self._loop.stop(grace)
 
     async def _handle(self, turn: Turn) -> None:
+        # Every log line of this turn, ours and the libraries', names its conversation.
+        with bound_contextvars(conversation=turn.conversation_key):
+            await self._handle_turn(turn)
+
+    async def _handle_turn(self, turn: Turn) -> None:
         try:
             replies = await self._replies(turn)
         except (EngineUnavailable, OperationalError) as error:

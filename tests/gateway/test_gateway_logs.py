@@ -40,3 +40,15 @@ def test_lines_are_json_with_the_conversation_and_without_personal_fields(
     assert ours["conversation"] == "messenger:1:42" and library["conversation"] == "messenger:1:42"
     assert ours["user_name"] == "[redacted]" and ours["page_token"] == "[redacted]"
     assert "1Z5R89390357567127" not in json.dumps(lines) and "Giulia" not in json.dumps(lines)
+
+
+def test_conversation_keys_stay_readable_while_codes_beside_them_are_masked() -> None:
+    line = (
+        "engine down for messenger:100000000000001:5133076449847 "
+        "(GET /conversations/messenger%3A100000000000001%3A5133076449847/tracker) "
+        "about 1Z5R89390357567127"
+    )
+    cleaned = redact_text(line)
+    assert "messenger:100000000000001:5133076449847" in cleaned
+    assert "messenger%3A100000000000001%3A5133076449847" in cleaned
+    assert "1Z5R89390357567127" not in cleaned and "1Z…27" in cleaned
