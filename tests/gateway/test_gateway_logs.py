@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 import structlog
@@ -23,10 +24,24 @@ def test_credentials_inside_text_are_removed() -> None:
     assert "access_token=[redacted]" in cleaned
 
 
+@pytest.fixture
+def configured_logging(capsys: pytest.CaptureFixture[str]) -> Iterator[None]:
+    """configure_logging() for one test; the root logger and structlog are put back after."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    configure_logging()
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        structlog.reset_defaults()
+
+
+@pytest.mark.usefixtures("configured_logging")
 def test_lines_are_json_with_the_conversation_and_without_personal_fields(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    configure_logging()
     structlog.contextvars.bind_contextvars(conversation="messenger:1:42")
     try:
         structlog.get_logger("test").info(
