@@ -10,7 +10,7 @@ import logging
 import re
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -55,8 +55,8 @@ def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Mutab
     return event
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """JSON lines on stderr for our code and for the libraries' standard logging."""
+def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
+    """JSON lines on `stream` (stderr) for our code and for the libraries' standard logging."""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,  # conversation=… bound per message
         structlog.processors.add_log_level,
@@ -70,7 +70,7 @@ def configure_logging(level: str = "INFO") -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,

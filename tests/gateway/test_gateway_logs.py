@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from collections.abc import Iterator
@@ -25,22 +26,22 @@ def test_credentials_inside_text_are_removed() -> None:
 
 
 @pytest.fixture
-def configured_logging(capsys: pytest.CaptureFixture[str]) -> Iterator[None]:
-    """configure_logging() for one test; the root logger and structlog are put back after."""
+def log_lines() -> Iterator[io.StringIO]:
+    """configure_logging() into a buffer for one test; root logger and structlog put back after."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
-    configure_logging()
+    buffer = io.StringIO()
+    configure_logging(stream=buffer)
     try:
-        yield
+        yield buffer
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
         structlog.reset_defaults()
 
 
-@pytest.mark.usefixtures("configured_logging")
 def test_lines_are_json_with_the_conversation_and_without_personal_fields(
-    capsys: pytest.CaptureFixture[str],
+    log_lines: io.StringIO,
 ) -> None:
     structlog.contextvars.bind_contextvars(conversation="messenger:1:42")
     try:
@@ -50,7 +51,7 @@ def test_lines_are_json_with_the_conversation_and_without_personal_fields(
         logging.getLogger("library").warning("retrying %s", "1Z5R89390357567127")
     finally:
         structlog.contextvars.clear_contextvars()
-    lines = [json.loads(line) for line in capsys.readouterr().err.strip().splitlines()]
+    lines = [json.loads(line) for line in log_lines.getvalue().strip().splitlines()]
     ours, library = lines
     assert ours["conversation"] == "messenger:1:42" and library["conversation"] == "messenger:1:42"
     assert ours["user_name"] == "[redacted]" and ours["page_token"] == "[redacted]"
