@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from inbox.messages import InboundMessage
+from store.db import insert_ignoring_duplicates
 from store.models import InboxMessage, InboxStatus
 
 
@@ -61,17 +61,7 @@ def acceptor(
 
 
 def _insert_ignoring_duplicates(session: Session) -> Any:
-    """INSERT … ON CONFLICT (platform, platform_message_id) DO NOTHING, in the session's dialect."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(InboxMessage).on_conflict_do_nothing(
-            index_elements=["platform", "platform_message_id"]
-        )
-    if dialect == "sqlite":
-        return sqlite.insert(InboxMessage).on_conflict_do_nothing(
-            index_elements=["platform", "platform_message_id"]
-        )
-    raise NotImplementedError(f"the inbox supports SQLite and PostgreSQL, not {dialect}")
+    return insert_ignoring_duplicates(session, InboxMessage, ["platform", "platform_message_id"])
 
 
 def _row(message: InboundMessage, now: datetime) -> dict[str, Any]:

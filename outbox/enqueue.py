@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import desc, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from outbox.messages import Button, OutboundMessage
+from store.db import insert_ignoring_duplicates
 from store.models import OutboxMessage, OutboxStatus
 
 
@@ -52,17 +52,7 @@ def latest_buttons(session: Session, conversation_key: str) -> tuple[Button, ...
 
 
 def _insert_ignoring_duplicates(session: Session) -> Any:
-    """INSERT … ON CONFLICT (inbox_message_id, position) DO NOTHING, in the session's dialect."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(OutboxMessage).on_conflict_do_nothing(
-            index_elements=["inbox_message_id", "position"]
-        )
-    if dialect == "sqlite":
-        return sqlite.insert(OutboxMessage).on_conflict_do_nothing(
-            index_elements=["inbox_message_id", "position"]
-        )
-    raise NotImplementedError(f"the outbox supports SQLite and PostgreSQL, not {dialect}")
+    return insert_ignoring_duplicates(session, OutboxMessage, ["inbox_message_id", "position"])
 
 
 def _row(

@@ -21,12 +21,13 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from settings import get_settings
 from store.demo import load_demo_data
-from store.models import Order
+from store.models import Base, Order
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -174,3 +175,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def insert_ignoring_duplicates(session: Session, model: type[Base], unique: list[str]) -> Any:
+    """INSERT … ON CONFLICT (`unique`) DO NOTHING for `model`, in the session's dialect.
+
+    How a redelivered webhook or a re-run turn becomes a no-op on SQLite and PostgreSQL alike.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model).on_conflict_do_nothing(index_elements=unique)
+    if dialect == "sqlite":
+        return sqlite.insert(model).on_conflict_do_nothing(index_elements=unique)
+    raise NotImplementedError(f"the store supports SQLite and PostgreSQL, not {dialect}")
