@@ -31,7 +31,7 @@ gateway and the bare engine take turns and see the same background load:
 Prints the figures, end-to-end p50 minus bare p50 (goal ≤ 15 ms) and throughput ours ÷ bare
 (goal ≥ 90 %), whether each goal is met, and where the gateway's time goes (medians of the legs,
 from the inbox timestamps and the simulator's clock). JSON copy:
-bench/results/gateway_latency.json. About 7 minutes.
+bench/results/gateway_latency.json. About 4–6 minutes.
 """
 
 from __future__ import annotations
