@@ -18,11 +18,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from outbox.messages import Button, OutboundMessage
+from store.claims import claim_oldest_per_conversation
 from store.models import InboxMessage, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -50,36 +51,18 @@ def claim_due(
     if not platforms or limit < 1:
         return []
     now = datetime.now(UTC)
-    row, other = OutboxMessage, aliased(OutboxMessage)
-    # Another row of the same conversation goes first: one being sent, or an older unsent one.
-    waits_for_another = exists().where(
-        other.conversation_key == row.conversation_key,
-        other.id != row.id,
-        or_(
-            other.status == OutboxStatus.SENDING,
-            and_(other.status == OutboxStatus.PENDING, other.id < row.id),
-        ),
-    )
-    query = (
-        select(row)
-        .where(
-            row.platform.in_(list(platforms)),
-            # pending and due, or sending with its lease run out (its worker died)
-            row.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
-            row.next_attempt_at <= now,
-            ~waits_for_another,
-        )
-        .order_by(row.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=row)
-    )
     try:
         with session_factory.begin() as session:
-            rows = list(session.scalars(query))
-            for claimed in rows:
-                claimed.status = OutboxStatus.SENDING
-                claimed.attempts += 1
-                claimed.next_attempt_at = now + timedelta(seconds=lease)
+            rows = claim_oldest_per_conversation(
+                session,
+                OutboxMessage,
+                waiting=OutboxStatus.PENDING,
+                working=OutboxStatus.SENDING,
+                limit=limit,
+                lease=lease,
+                now=now,
+                where=[OutboxMessage.platform.in_(list(platforms))],
+            )
             received = _received_at(session, [r.inbox_message_id for r in rows])
             return [
                 Delivery(r.id, r.attempts, _message(r), received.get(r.inbox_message_id))

@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from outbox.enqueue import enqueue
 from outbox.messages import OutboundMessage
+from store.claims import claim_oldest_per_conversation
 from store.models import InboxMessage, InboxStatus
 
 log = logging.getLogger(__name__)
@@ -54,36 +55,18 @@ def claim_due(session_factory: sessionmaker[Session], limit: int, lease: float) 
     if limit < 1:
         return []
     now = datetime.now(UTC)
-    row, other = InboxMessage, aliased(InboxMessage)
-    # Another message of the same conversation goes first: one being processed, or an older
-    # one still waiting (perhaps for the engine to come back).
-    waits_for_another = exists().where(
-        other.conversation_key == row.conversation_key,
-        other.id != row.id,
-        or_(
-            other.status == InboxStatus.PROCESSING,
-            and_(other.status == InboxStatus.PENDING, other.id < row.id),
-        ),
-    )
-    query = (
-        select(row)
-        .where(
-            # pending and due, or processing with its lease run out (its worker died)
-            row.status.in_([InboxStatus.PENDING, InboxStatus.PROCESSING]),
-            row.next_attempt_at <= now,
-            ~waits_for_another,
-        )
-        .order_by(row.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=row)
-    )
     try:
         with session_factory.begin() as session:
-            rows = list(session.scalars(query))
+            rows = claim_oldest_per_conversation(
+                session,
+                InboxMessage,
+                waiting=InboxStatus.PENDING,
+                working=InboxStatus.PROCESSING,
+                limit=limit,
+                lease=lease,
+                now=now,
+            )
             for claimed in rows:
-                claimed.status = InboxStatus.PROCESSING
-                claimed.attempts += 1
-                claimed.next_attempt_at = now + timedelta(seconds=lease)
                 claimed.claimed_at = now
             return [_turn(r) for r in rows]
     except IntegrityError:
