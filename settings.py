@@ -78,6 +78,19 @@ class Settings(BaseSettings):
     )
     rasa_token: str | None = Field(default=None, description="Token for the engine's HTTP API.")
 
+    # --- the desk (agent console) -----------------------------------------------------------
+    desk_secret_key: str | None = Field(
+        default=None,
+        description="Signs and encrypts desk session cookies (32 url-safe base64 bytes, e.g. from "
+        "`python -m desk new-secret`). Unset: one is made and kept in var/desk_secret.key; set it "
+        "when several gateway processes serve the desk.",
+    )
+    desk_cookie_secure: bool = Field(
+        default=False,
+        description="Send the desk's session cookie over HTTPS only (set it behind TLS).",
+    )
+    desk_session_hours: float = Field(default=12.0, description="Desk sign-ins last this long.")
+
     business_hours_path: Path = Field(
         default=REPO_ROOT / "store" / "business_hours.yml",
         description="Support team's opening hours and time zone (used for the handoff wait).",

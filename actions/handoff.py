@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from babel.dates import format_datetime
@@ -15,10 +15,16 @@ from rasa_sdk.types import DomainDict
 from actions import conversation
 from actions.responses import render
 from actions.runtime import sessions
+from desk.preferences import business_hours, sla_targets
+from desk.priority import rank
+from desk.sla import due_at
 from settings import get_settings
-from store.business_hours import load_business_hours, next_opening
-from store.handoffs import NewHandoff, open_handoffs_count, record_handoff
+from store.business_hours import next_opening
+from store.handoffs import NewHandoff, open_handoffs_count, recent_handoffs_count, record_handoff
 from store.models import HandoffReason
+
+# A customer handed off again within this time is a repeated contact (ranks higher).
+REPEATED_CONTACT_WINDOW = timedelta(days=7)
 
 # An apology or explanation said before "I'm passing you to a person", by reason.
 _PREAMBLE = {
@@ -54,14 +60,21 @@ def hand_off(
     who = conversation.customer(tracker)
     if checks is None:
         checks = list(tracker.get_slot("code_checks") or [])
+    lines = conversation.transcript(tracker)
+    customer_texts = [line["text"] for line in lines if line.get("sender") == "customer"]
     context = {
         "intents": conversation.intents_so_far(tracker),
         "codes": checks,
-        "transcript": conversation.transcript(tracker),
+        "transcript": lines,
         "language": tracker.get_slot("language") or "en",
     }
     with sessions().begin() as session:
         waiting = open_handoffs_count(session)
+        hours = business_hours(session)
+        earlier = recent_handoffs_count(
+            session, who.platform, who.customer_id, now - REPEATED_CONTACT_WINDOW
+        )
+        priority, signals = rank(reason, customer_texts[-5:], checks, earlier)
         record_handoff(
             session,
             NewHandoff(
@@ -72,11 +85,15 @@ def hand_off(
                 reason=reason,
                 summary=summary(reason, conversation.latest_text(tracker), checks),
                 context=context,
+                priority=priority,
+                priority_signals=tuple(signals),
+                sla_due_at=due_at(now, priority, sla_targets(session), hours),
             ),
+            now=now,
         )
     if reason in _PREAMBLE:
         dispatcher.utter_message(response=_PREAMBLE[reason])
-    opens = next_opening(now, load_business_hours(get_settings().business_hours_path))
+    opens = next_opening(now, hours)
     if opens is None:
         wait = render(domain, "utter_wait_minutes", minutes=estimated_wait_minutes(waiting))
         dispatcher.utter_message(response="utter_handoff_open", wait=wait)

@@ -103,6 +103,20 @@ class EngineClient:
             raise EngineUnavailable("the engine's tracker has no event list")
         return _replies_to(events, str(inbox_message_id))
 
+    async def resume(self, sender_id: str) -> None:
+        """Let the bot answer this conversation again (it was paused by a handoff).
+
+        Appends a `resume` event to the tracker; resuming a conversation that is not paused
+        changes nothing, so calling it twice is harmless.
+        """
+        path = f"/conversations/{quote(sender_id, safe='')}/tracker/events"
+        await self._request(
+            "POST",
+            path,
+            self.tracker_timeout,
+            json=[{"event": "resume"}],
+        )
+
     async def _request(self, method: str, path: str, timeout: float, **kwargs: Any) -> Any:
         params = dict(kwargs.pop("params", {}))
         if self.token:

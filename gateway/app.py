@@ -1,4 +1,5 @@
-"""The gateway app: webhooks in, the router and the outbox sender running beside them.
+"""The gateway app: webhooks in, the router and the outbox sender running beside them, and
+the desk (agent console and its API) at /desk.
 
 connector → inbox → router → engine → outbox → connector, in one process that holds no state
 of its own: run several behind a load balancer on PostgreSQL.
@@ -21,6 +22,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.x.api import build_client
 from connectors.x.polling import run_polling
+from desk.live import TicketWatcher
+from desk.service import ChannelRules, Desk
+from desk.web import create_desk_app
+from desk.web.state import DESK, DESK_SESSIONS, WATCHER
 from engine.client import EngineClient
 from gateway.channels import CHANNELS, Channel
 from gateway.metrics import Metrics
@@ -59,6 +64,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
         if channel.webhook_configured(settings):
             app.add_routes(channel.routes(_accept_into(app, channel.platform), settings))
     app.add_routes([web.get("/metrics", _metrics), web.get("/healthz", _health)])
+    app.add_subapp("/desk", create_desk_app(settings))
     app.cleanup_ctx.append(_pipeline)
     return app
 
@@ -111,6 +117,7 @@ async def _pipeline(app: web.Application) -> AsyncIterator[None]:
             c.platform: c.sender(settings, http) for c in CHANNELS if c.sending_configured(settings)
         }
         outbox = OutboxWorker(sessions, senders, on_result=app[METRICS].count_send)
+        watcher = TicketWatcher(sessions)
         router = Router(
             sessions,
             engine,
@@ -118,9 +125,26 @@ async def _pipeline(app: web.Application) -> AsyncIterator[None]:
                 c.platform for c in CHANNELS if not c.native_quick_replies
             ],
             on_replies=outbox.notify,
+            on_ticket_message=watcher.poke,
         )
         app[ROUTER], app[OUTBOX] = router, outbox
         app[ACCEPT] = acceptor(sessions, on_new=router.notify)
+        app[DESK_SESSIONS], app[WATCHER] = sessions, watcher
+        app[DESK] = Desk(
+            sessions,
+            engine,
+            {
+                c.platform: ChannelRules(
+                    can_send=c.platform in senders,
+                    person_reply_window=c.person_reply_window,
+                    profile_url=c.profile_url,
+                )
+                for c in CHANNELS
+            },
+            on_outbox=outbox.notify,
+            on_change=watcher.poke,
+        )
+        watcher.start()
         await outbox.start()
         await router.start()
         pollers = [_start_x_polling(app, settings, http)] if _x_polls(settings) else []
@@ -134,6 +158,7 @@ async def _pipeline(app: web.Application) -> AsyncIterator[None]:
                     await poller
             await router.stop()
             await outbox.stop()
+            await watcher.stop()
             database.dispose()
 
 

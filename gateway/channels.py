@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -31,6 +32,9 @@ class Channel:
     sending_configured: Callable[[Settings], bool]
     routes: Callable[[Accept, Settings], list[web.RouteDef]]
     sender: Callable[[Settings, aiohttp.ClientSession], PlatformSender]
+    # For the desk: how late a person may still reply, and the customer's profile address.
+    person_reply_window: timedelta | None
+    profile_url: Callable[[str, str | None], str | None]
 
 
 CHANNELS = (
@@ -41,6 +45,8 @@ CHANNELS = (
         sending_configured=lambda s: bool(s.messenger_page_access_token),
         routes=lambda accept, s: messenger.routes(accept, s),
         sender=lambda s, http: messenger.MessengerSender.from_settings(s, session=http),
+        person_reply_window=messenger.PERSON_REPLY_WINDOW,
+        profile_url=messenger.profile_url,
     ),
     Channel(
         platform=x.PLATFORM,
@@ -49,5 +55,7 @@ CHANNELS = (
         sending_configured=lambda s: bool(s.x_access_token and s.x_consumer_key),
         routes=lambda accept, s: x_routes(accept, s),
         sender=lambda s, http: XSender(build_client(s, session=http)),
+        person_reply_window=x.PERSON_REPLY_WINDOW,
+        profile_url=x.profile_url,
     ),
 )

@@ -19,17 +19,26 @@ def enqueue(
     messages: Sequence[OutboundMessage],
     *,
     inbox_message_id: int | None = None,
+    agent_id: int | None = None,
+    handoff_request_id: int | None = None,
 ) -> int:
     """Add `messages` to the outbox, in this order, in the caller's transaction.
 
     `inbox_message_id` is the customer message they answer (None for a person's reply). For a
     given inbox message, enqueueing the same turn again adds nothing: returns how many rows were
-    new.
+    new. A person's reply names its author (`agent_id`) and ticket (`handoff_request_id`).
     """
     if not messages:
         return 0
     now = datetime.now(UTC)
-    rows = [_row(m, position, inbox_message_id, now) for position, m in enumerate(messages)]
+    rows = [
+        _row(m, position, inbox_message_id, now)
+        | {
+            "agent_id": agent_id,
+            "handoff_request_id": handoff_request_id,
+        }
+        for position, m in enumerate(messages)
+    ]
     statement = _insert_ignoring_duplicates(session).returning(OutboxMessage.id)
     return len(session.execute(statement, rows).all())
 

@@ -25,6 +25,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from desk.tickets import take_customer_message
 from outbox.enqueue import enqueue
 from outbox.messages import OutboundMessage
 from store.claims import claim_oldest_per_conversation
@@ -48,6 +49,7 @@ class Turn:
     attachments: tuple[dict[str, Any], ...]  # {"kind", "url", "description"}
     user_name: str | None
     user_handle: str | None
+    received_at: datetime
 
 
 def claim_due(session_factory: sessionmaker[Session], limit: int, lease: float) -> list[Turn]:
@@ -97,6 +99,30 @@ def finish_turn(
             return False
         enqueue(session, replies, inbox_message_id=turn.inbox_id)
         return True
+
+
+def give_to_ticket(session_factory: sessionmaker[Session], turn: Turn) -> int | None:
+    """If a person holds the conversation (an open ticket), the message goes to the ticket and
+    is done, with no reply from the bot: returns the ticket id. None: the bot should answer.
+
+    One transaction, so a ticket closed meanwhile cannot swallow the message.
+    """
+    with session_factory() as session, session.begin() as transaction:
+        ticket_id = take_customer_message(session, turn.conversation_key, turn.received_at)
+        if ticket_id is None:
+            return None
+        now = datetime.now(UTC)
+        if not _update_if_ours(
+            session,
+            turn,
+            status=InboxStatus.DONE,
+            processed_at=now,
+            next_attempt_at=now,
+            last_error=None,
+        ):
+            transaction.rollback()  # not ours any more: the worker that has it decides
+            return None
+        return ticket_id
 
 
 def postpone(session_factory: sessionmaker[Session], turn: Turn, delay: float, error: str) -> bool:
@@ -161,4 +187,5 @@ def _turn(row: InboxMessage) -> Turn:
         attachments=tuple(row.attachments),
         user_name=row.user_name,
         user_handle=row.user_handle,
+        received_at=row.received_at,
     )

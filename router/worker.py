@@ -1,5 +1,8 @@
 """The router: takes customer messages from the inbox, runs the dialogue turn, fills the outbox.
 
+Engine or desk: while a ticket holds the conversation (a person took it over), the message goes
+to the ticket and the engine is not called at all; otherwise the engine answers.
+
 Per message: the text for the engine (a payload, a numbered choice, or text plus attachment
 descriptions), the turn, then in one transaction the replies into the outbox and the message
 marked done. Engine unreachable: the message goes back to `pending` with back-off, so its
@@ -61,6 +64,7 @@ class Router:
         concurrency: int = 16,
         platforms_without_quick_replies: Collection[str] = (),
         on_replies: Callable[[], None] | None = None,
+        on_ticket_message: Callable[[], None] | None = None,
         poll_interval: float = 1.0,
         backoff: Backoff = ENGINE_BACKOFF,
         lease: float = 180.0,
@@ -69,7 +73,8 @@ class Router:
         """`platforms_without_quick_replies`: where buttons are shown as a numbered list, so a
         reply "2" or an option's title means that option (the connectors say which).
 
-        `on_replies` runs after a turn put replies in the outbox (give it `OutboxWorker.notify`).
+        `on_replies` runs after a turn put replies in the outbox (give it `OutboxWorker.notify`),
+        `on_ticket_message` after a message went to a person's ticket (live consoles).
         `lease` must outlast a turn (the engine client's timeout plus two tracker reads): a
         message still processing after it is taken again. `release_claims_at_start` (default: on
         SQLite, where only one router process may run) retakes at once what the previous run
@@ -79,6 +84,7 @@ class Router:
         self.engine = engine
         self.platforms_without_quick_replies = frozenset(platforms_without_quick_replies)
         self.on_replies = on_replies
+        self.on_ticket_message = on_ticket_message
         self.backoff = backoff
         self.lease = lease
         if release_claims_at_start is None:
@@ -118,6 +124,15 @@ class Router:
 
     async def _handle_turn(self, turn: Turn) -> None:
         try:
+            # A person holds the conversation: the message is theirs, the bot says nothing.
+            ticket_id = await asyncio.to_thread(
+                inbox_queue.give_to_ticket, self.session_factory, turn
+            )
+            if ticket_id is not None:
+                log.info("router: message %d went to ticket %d", turn.inbox_id, ticket_id)
+                if self.on_ticket_message is not None:
+                    self.on_ticket_message()
+                return
             replies = await self._replies(turn)
         except (EngineUnavailable, OperationalError) as error:
             delay = self.backoff.delay(turn.attempt)

@@ -18,7 +18,7 @@ from typing import Any, Literal, TypedDict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from store.models import HandoffReason, HandoffRequest, HandoffStatus
+from store.models import HandoffReason, HandoffRequest, HandoffStatus, Priority
 
 SUMMARY_MAX = 300
 NAME_MAX = 200
@@ -64,6 +64,9 @@ class NewHandoff:
     summary: str  # one line for the desk's list; longer text is cut
     customer_name: str | None = None
     context: Mapping[str, Any] = field(default_factory=dict)  # see HandoffContext
+    priority: Priority | str = Priority.NORMAL
+    priority_signals: tuple[str, ...] = ()  # why the priority (desk.priority)
+    sla_due_at: datetime | None = None  # a person's first reply is due then (desk.sla)
 
 
 @dataclass(frozen=True)
@@ -96,8 +99,14 @@ def record_handoff(session: Session, request: NewHandoff, *, now: datetime | Non
     ):
         if not value or len(value) > limit:
             raise ValueError(f"{name} must be 1 to {limit} characters, got {value!r}")
+    now = now or datetime.now(UTC)
     handoff = HandoffRequest(
-        created_at=now or datetime.now(UTC),
+        created_at=now,
+        updated_at=now,
+        last_customer_message_at=now,
+        priority=Priority(request.priority),
+        priority_signals=list(request.priority_signals),
+        sla_due_at=request.sla_due_at,
         status=HandoffStatus.OPEN,
         platform=request.platform,
         conversation_id=request.conversation_id,
@@ -115,6 +124,18 @@ def record_handoff(session: Session, request: NewHandoff, *, now: datetime | Non
 def open_handoffs_count(session: Session) -> int:
     """How many handoff requests nobody has claimed yet."""
     query = select(func.count()).where(HandoffRequest.status == HandoffStatus.OPEN)
+    return session.scalar(query) or 0
+
+
+def recent_handoffs_count(
+    session: Session, platform: str, customer_id: str, since: datetime
+) -> int:
+    """How many handoffs this customer had since `since` (repeated contact ranks higher)."""
+    query = select(func.count()).where(
+        HandoffRequest.platform == platform,
+        HandoffRequest.customer_id == customer_id,
+        HandoffRequest.created_at >= since,
+    )
     return session.scalar(query) or 0
 
 

@@ -1,5 +1,6 @@
-"""Tables of the store: orders, their shipments and tracking events, handoff requests, and the
-message path: inbox, outbox and poll cursors.
+"""Tables of the store: orders, their shipments and tracking events, handoff requests (the desk's
+tickets), the desk's staff, notes and settings, and the message path: inbox, outbox and poll
+cursors.
 
 Statuses are Python `StrEnum`s stored as plain strings with a CHECK constraint (not native
 PostgreSQL enums), so SQLite and PostgreSQL share one schema and adding a status is a simple
@@ -58,11 +59,33 @@ class ShipmentStatus(StrEnum):
 
 
 class HandoffStatus(StrEnum):
-    """Where a handoff request is on the support desk."""
+    """Where a handoff request (a ticket) is on the support desk."""
 
-    OPEN = "open"
-    CLAIMED = "claimed"
-    CLOSED = "closed"
+    OPEN = "open"  # in the queue, nobody has it
+    CLAIMED = "claimed"  # an agent owns it
+    CLOSED = "closed"  # ended: see `resolution`
+
+
+class Resolution(StrEnum):
+    """How a ticket ended."""
+
+    CLOSED = "closed"  # a person dealt with it
+    RETURNED_TO_BOT = "returned_to_bot"  # handed back for the bot to go on
+
+
+class Priority(StrEnum):
+    """How soon a ticket should be picked up; the SLA target depends on it."""
+
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+
+
+class AgentRole(StrEnum):
+    """What a member of staff may do on the desk."""
+
+    AGENT = "agent"  # work tickets
+    ADMIN = "admin"  # also manage staff, business hours and SLA targets
 
 
 class HandoffReason(StrEnum):
@@ -216,10 +239,14 @@ class ShipmentEvent(Base):
 
 
 class HandoffRequest(Base):
-    """A conversation the bot passed to a person, with what it knew at that moment."""
+    """A conversation the bot passed to a person, with what it knew at that moment: the desk's
+    ticket. While it is not closed the conversation belongs to people, not to the bot."""
 
     __tablename__ = "handoff_requests"
-    __table_args__ = (Index("ix_handoff_requests_status_created_at", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_handoff_requests_status_created_at", "status", "created_at"),
+        Index("ix_handoff_requests_updated_at", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -231,6 +258,87 @@ class HandoffRequest(Base):
     reason: Mapped[HandoffReason] = mapped_column(_status_type(HandoffReason, "handoff_reason"))
     summary: Mapped[str] = mapped_column(String(300))
     context: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    # --- the desk --------------------------------------------------------------------------
+    priority: Mapped[Priority] = mapped_column(
+        _status_type(Priority, "ticket_priority"), default=Priority.NORMAL
+    )
+    # Why the priority is what it is ("complaint", "angry wording", ...), for the agent.
+    priority_signals: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    # The first reply of a person is due then (SLA); stored, so a restart keeps the timer.
+    sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Any change a console should show (new message, claim, reply, note, close) moves it.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_customer_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL"), index=True
+    )
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution: Mapped[Resolution | None] = mapped_column(
+        _status_type(Resolution, "ticket_resolution")
+    )
+
+    assignee: Mapped[Agent | None] = relationship()
+
+
+class Agent(Base):
+    """A member of the support staff who signs in to the desk."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)  # stored lower-case
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[AgentRole] = mapped_column(_status_type(AgentRole, "agent_role"))
+    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TicketNote(Base):
+    """A private note on a ticket: staff see it, the customer never does."""
+
+    __tablename__ = "ticket_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handoff_request_id: Mapped[int] = mapped_column(
+        ForeignKey("handoff_requests.id", ondelete="CASCADE"), index=True
+    )
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CannedReply(Base):
+    """A ready-made answer staff can put in the reply box."""
+
+    __tablename__ = "canned_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(100), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class DeskSetting(Base):
+    """One desk setting chosen by an admin (business hours, SLA targets), as a JSON value."""
+
+    __tablename__ = "desk_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONDocument)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per user name or per address: the next try waits until `blocked_until`."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)  # "user:alice", "ip:..."
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class InboxMessage(Base):
@@ -316,6 +424,11 @@ class OutboxMessage(Base):
     buttons: Mapped[list[dict[str, str]]] = mapped_column(JSONDocument)
     custom: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     from_person: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A person's reply: who wrote it, on which ticket.
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    handoff_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("handoff_requests.id", ondelete="SET NULL"), index=True
+    )
     status: Mapped[OutboxStatus] = mapped_column(_status_type(OutboxStatus, "outbox_status"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Pending: not before this time (back-off, Retry-After). Sending: the sender's lease ends

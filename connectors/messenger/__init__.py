@@ -4,10 +4,28 @@ The gateway mounts `routes(accept, settings)` and gives the outbox a `MessengerS
 Everything Messenger-specific lives in this folder.
 """
 
+from datetime import timedelta
+
 from connectors.messenger.events import PLATFORM
 from connectors.messenger.send import MessengerSender
 from connectors.messenger.webhook import WEBHOOK_PATH, routes
 
-__all__ = ["NATIVE_QUICK_REPLIES", "PLATFORM", "WEBHOOK_PATH", "MessengerSender", "routes"]
+__all__ = [
+    "NATIVE_QUICK_REPLIES",
+    "PERSON_REPLY_WINDOW",
+    "PLATFORM",
+    "WEBHOOK_PATH",
+    "MessengerSender",
+    "profile_url",
+    "routes",
+]
 
 NATIVE_QUICK_REPLIES = True
+# A person may answer with the HUMAN_AGENT tag up to 7 days after the customer's last message
+# (the bot only within 24 hours, and it only ever answers at once).
+PERSON_REPLY_WINDOW = timedelta(days=7)
+
+
+def profile_url(user_id: str, handle: str | None) -> str | None:
+    """None: a page-scoped id has no public profile address."""
+    return None
