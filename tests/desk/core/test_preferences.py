@@ -41,12 +41,10 @@ def test_bad_business_hours_are_refused_and_nothing_changes(
 ) -> None:
     with sessions() as session:
         before = business_hours_document(session)
-    with pytest.raises(ValueError, match="is not like 09:00-18:00"):
-        with sessions.begin() as session:
-            save_business_hours(session, {"timezone": "UTC", "weekly": {"monday": ["9 to 5"]}})
-    with pytest.raises(ValueError, match="unknown timezone"):
-        with sessions.begin() as session:
-            save_business_hours(session, {"timezone": "Mars/Base", "weekly": {}})
+    with pytest.raises(ValueError, match="is not like 09:00-18:00"), sessions.begin() as session:
+        save_business_hours(session, {"timezone": "UTC", "weekly": {"monday": ["9 to 5"]}})
+    with pytest.raises(ValueError, match="unknown timezone"), sessions.begin() as session:
+        save_business_hours(session, {"timezone": "Mars/Base", "weekly": {}})
     with sessions() as session:
         assert business_hours_document(session) == before
 
@@ -62,9 +60,13 @@ def test_sla_targets_default_then_saved_and_validated(sessions: sessionmaker[Ses
             Priority.HIGH: 20,
             Priority.NORMAL: 240,
         }
-    with pytest.raises(ValueError, match="SLA for high: 'soon' is not a whole number"):
-        with sessions.begin() as session:
-            save_sla_targets(session, {"high": "soon"})
-    with pytest.raises(ValueError, match="SLA for urgent: must be 1 to"):
-        with sessions.begin() as session:
-            save_sla_targets(session, {"urgent": 0})
+    with (
+        pytest.raises(ValueError, match="SLA for high: 'soon' is not a whole number"),
+        sessions.begin() as session,
+    ):
+        save_sla_targets(session, {"high": "soon"})
+    with (
+        pytest.raises(ValueError, match="SLA for urgent: must be 1 to"),
+        sessions.begin() as session,
+    ):
+        save_sla_targets(session, {"urgent": 0})

@@ -82,9 +82,11 @@ def test_the_last_active_admin_cannot_be_demoted_or_deactivated(
         root = create_agent(session, "root", "Root", PASSWORD, AgentRole.ADMIN)
         root_id = root.id
     for change in ({"active": False}, {"role": AgentRole.AGENT}):
-        with pytest.raises(StaffError, match="at least one active admin"):
-            with sessions.begin() as session:
-                update_agent(session, root_id, **change)  # type: ignore[arg-type]
+        with (
+            pytest.raises(StaffError, match="at least one active admin"),
+            sessions.begin() as session,
+        ):
+            update_agent(session, root_id, **change)  # type: ignore[arg-type]
     with sessions() as session:
         stored = session.get(Agent, root_id)
         assert stored is not None and stored.active and stored.role is AgentRole.ADMIN
@@ -93,9 +95,10 @@ def test_the_last_active_admin_cannot_be_demoted_or_deactivated(
 def test_names_must_be_unique_and_passwords_long_enough(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         create_agent(session, "alice", "Alice", PASSWORD)
-    with pytest.raises(StaffError, match="already a member of staff called 'alice'"):
-        with sessions.begin() as session:
-            create_agent(session, "ALICE", "Other Alice", PASSWORD)
-    with pytest.raises(StaffError, match="at least 10 characters"):
-        with sessions.begin() as session:
-            create_agent(session, "bob", "Bob", "short")
+    with (
+        pytest.raises(StaffError, match="already a member of staff called 'alice'"),
+        sessions.begin() as session,
+    ):
+        create_agent(session, "ALICE", "Other Alice", PASSWORD)
+    with pytest.raises(StaffError, match="at least 10 characters"), sessions.begin() as session:
+        create_agent(session, "bob", "Bob", "short")

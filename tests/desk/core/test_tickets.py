@@ -97,9 +97,8 @@ def test_claiming_your_own_ticket_again_is_harmless(
     for _ in range(2):
         with sessions.begin() as session:
             tickets.claim(session, ticket, alice.id)
-    with pytest.raises(TicketNotFound):
-        with sessions.begin() as session:
-            tickets.claim(session, 999_999, alice.id)
+    with pytest.raises(TicketNotFound), sessions.begin() as session:
+        tickets.claim(session, 999_999, alice.id)
 
 
 def test_a_reply_goes_to_the_outbox_as_a_persons_message_and_claims_the_ticket(
@@ -128,9 +127,8 @@ def test_a_reply_is_refused_when_another_agent_has_the_ticket(
     with sessions.begin() as session:
         tickets.claim(session, ticket, alice.id)
 
-    with pytest.raises(TicketConflict, match="already taken by Alice"):
-        with sessions.begin() as session:
-            tickets.reply(session, ticket, bob, "Hello", reply_window=WEEK)
+    with pytest.raises(TicketConflict, match="already taken by Alice"), sessions.begin() as session:
+        tickets.reply(session, ticket, bob, "Hello", reply_window=WEEK)
 
     admin = make_agent("carol", AgentRole.ADMIN)
     with sessions.begin() as session:  # an admin may step in
@@ -145,9 +143,8 @@ def test_past_the_platforms_window_a_reply_is_refused_with_the_reason_and_nothin
     eight_days_ago = datetime.now(UTC) - timedelta(days=8)
     ticket, alice = add_ticket(created_at=eight_days_ago), make_agent("alice")
 
-    with pytest.raises(DeskError) as refused:
-        with sessions.begin() as session:
-            tickets.reply(session, ticket, alice, "Sorry for the wait", reply_window=WEEK)
+    with pytest.raises(DeskError) as refused, sessions.begin() as session:
+        tickets.reply(session, ticket, alice, "Sorry for the wait", reply_window=WEEK)
 
     assert str(refused.value) == (
         "Messenger lets a person reply only within 7 days of the customer's last message, and "
@@ -171,9 +168,8 @@ def test_empty_or_huge_replies_are_refused(
     message: str,
 ) -> None:
     ticket, alice = add_ticket(), make_agent("alice")
-    with pytest.raises(DeskError, match=message):
-        with sessions.begin() as session:
-            tickets.reply(session, ticket, alice, text, reply_window=WEEK)
+    with pytest.raises(DeskError, match=message), sessions.begin() as session:
+        tickets.reply(session, ticket, alice, text, reply_window=WEEK)
 
 
 def test_a_customer_message_goes_to_the_open_ticket_and_not_after_it_is_closed(
@@ -241,18 +237,16 @@ def test_only_the_owner_or_an_admin_may_end_a_claimed_ticket(
     ticket, alice, bob = add_ticket(), make_agent("alice"), make_agent("bob")
     with sessions.begin() as session:
         tickets.claim(session, ticket, alice.id)
-    with pytest.raises(TicketConflict):
-        with sessions.begin() as session:
-            tickets.end(session, ticket, bob, Resolution.CLOSED)
+    with pytest.raises(TicketConflict), sessions.begin() as session:
+        tickets.end(session, ticket, bob, Resolution.CLOSED)
     with sessions.begin() as session:
         tickets.end(session, ticket, alice, Resolution.CLOSED)
     with sessions() as session:
         row = session.get(HandoffRequest, ticket)
         assert row is not None and row.status is HandoffStatus.CLOSED
         assert row.resolution is Resolution.CLOSED and row.closed_at is not None
-    with pytest.raises(TicketConflict, match="is closed"):
-        with sessions.begin() as session:
-            tickets.reply(session, ticket, alice, "one more thing", reply_window=WEEK)
+    with pytest.raises(TicketConflict, match="is closed"), sessions.begin() as session:
+        tickets.reply(session, ticket, alice, "one more thing", reply_window=WEEK)
 
 
 def test_the_version_moves_with_every_change(
