@@ -230,10 +230,11 @@ def _operation(
     parameters: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """One operation, with the errors every route of its kind can answer."""
+    params = parameters or []
     refs = {
         status: {"$ref": f"#/components/responses/{name}"}
         for status, name, applies in (
-            ("400", "BadRequest", body is not None or bool(parameters)),
+            ("400", "BadRequest", body is not None or any(p["in"] == "query" for p in params)),
             ("401", "Unauthenticated", not public),
             ("403", "Forbidden", changes),
             ("413", "TooLarge", body is not None),
