@@ -46,6 +46,7 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Routes that check no CSRF token (they have no session yet); still same-site only.
 TOKENLESS = frozenset({"/desk/api/login"})
 SECRET_FILE = REPO_ROOT / "var" / "desk_secret.key"
+SIGN_IN_FIRST = "Sign in first (POST /desk/api/login)."
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 AGENT_KEY = "desk_agent"
@@ -127,6 +128,9 @@ async def _refuse_forged(request: web.Request) -> web.StreamResponse | None:
         if request.content_type != "application/json":
             return json_error(415, "unsupported_media_type", "Send the login as application/json.")
         return None
+    if is_api(request) and await current_agent(request) is None:
+        # Without a session there is no token to compare: say what is really missing.
+        return json_error(401, "unauthenticated", SIGN_IN_FIRST)
     session = await get_session(request)
     expected = session.get("csrf")
     given = request.headers.get(CSRF_HEADER)
@@ -250,7 +254,7 @@ def signed_in(handler: Handler) -> Handler:
     async def check(request: web.Request) -> web.StreamResponse:
         if await current_agent(request) is None:
             if is_api(request):
-                return json_error(401, "unauthenticated", "Sign in first (POST /desk/api/login).")
+                return json_error(401, "unauthenticated", SIGN_IN_FIRST)
             raise web.HTTPSeeOther(f"/desk/login?next={request.path_qs}")
         return await handler(request)
 
