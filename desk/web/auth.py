@@ -45,11 +45,13 @@ CSRF_FIELD = "csrf_token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Routes that check no CSRF token (they have no session yet); still same-site only.
 TOKENLESS = frozenset({"/desk/api/login"})
+# Replies and notes are at most 5,000 characters; no desk request needs more than this.
+MAX_BODY_BYTES = 64 * 1024
 SECRET_FILE = REPO_ROOT / "var" / "desk_secret.key"
 SIGN_IN_FIRST = "Sign in first (POST /desk/api/login)."
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-AGENT_KEY = "desk_agent"
+AGENT_KEY: web.RequestKey[Agent | None] = web.RequestKey("desk_agent")
 
 
 def cookie_storage(settings: Settings) -> EncryptedCookieStorage:
@@ -102,6 +104,9 @@ def json_error(status: int, code: str, message: str, **headers: str) -> web.Resp
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Security headers on every answer; same-site and CSRF checks on every change."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        # The gateway's own limit is larger (webhooks); a sub-app's client_max_size is ignored.
+        return _secure(_too_large(request))
     if request.method in UNSAFE_METHODS:
         refused = await _refuse_forged(request)
         if refused is not None:
@@ -144,6 +149,13 @@ async def _refuse_forged(request: web.Request) -> web.StreamResponse | None:
             request, "csrf", "Missing or wrong CSRF token: reload the page and try again."
         )
     return None
+
+
+def _too_large(request: web.Request) -> web.StreamResponse:
+    message = f"The body is larger than {MAX_BODY_BYTES // 1024} KiB, the limit."
+    if is_api(request):
+        return json_error(413, "too_large", message)
+    return web.Response(status=413, text=message, content_type="text/plain")
 
 
 def _same_origin(origin: str, request: web.Request) -> bool:
