@@ -30,6 +30,7 @@ from store.models import Agent, AgentRole, CannedReply, HandoffStatus
 routes = web.RouteTableDef()
 
 HOME = "/desk/"
+QUEUE_LIMIT = 200  # a page an agent can scan; more waiting means the queue needs people, not paging
 NOTICE_KEY = "desk_notice"
 # Where a sign-in may send the agent next: our own pages only, never a fragment or the API.
 _NOT_LANDINGS = ("/desk/login", "/desk/logout", "/desk/api/", "/desk/events", "/desk/fragments/")
@@ -87,10 +88,14 @@ def sla(ticket: TicketSummary, now: datetime) -> Sla:
         )
     if ticket.status is HandoffStatus.CLOSED:
         return Sla("closed unanswered" + (" (SLA breached)" if breached else ""), breached, None)
-    left = (ticket.sla_due_at - now).total_seconds()
-    if breached:
-        return Sla(f"SLA breached {duration(-left)} ago", True, ticket.sla_due_at)
-    return Sla(f"due in {duration(left)}", False, ticket.sla_due_at)
+    return Sla(countdown((ticket.sla_due_at - now).total_seconds()), breached, ticket.sla_due_at)
+
+
+def countdown(left: float) -> str:
+    """The running SLA timer (live.js writes the same every second)."""
+    if left < 0:
+        return "SLA breached just now" if -left < 60 else f"SLA breached {duration(-left)} ago"
+    return "due in under a minute" if left < 60 else f"due in {duration(left)}"
 
 
 def platform_name(platform: str) -> str:
@@ -242,8 +247,8 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 async def _queue(request: web.Request, agent: Agent) -> dict[str, Any]:
     mine = request.query.get("mine") == "1"
-    tickets = await desk(request).queue(assignee_id=agent.id if mine else None)
-    return {"tickets": tickets, "mine": mine, "me": agent}
+    tickets = await desk(request).queue(assignee_id=agent.id if mine else None, limit=QUEUE_LIMIT)
+    return {"tickets": tickets, "mine": mine, "me": agent, "limit": QUEUE_LIMIT}
 
 
 @routes.get("/")

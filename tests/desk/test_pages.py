@@ -1,6 +1,7 @@
 """The console's pages over real HTTP on loopback (no browser): sign-in, the guards, the queue,
 a ticket and its actions, the live event stream. The gateway runs in-process on its own SQLite
-file; the engine address is a closed port, so "return to bot" meets an unreachable assistant."""
+file; the engine address is a closed port, so "return to bot" meets an unreachable assistant;
+Messenger is the simulator."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from desk.staff import create_agent
 from desk.web.auth import new_secret
 from gateway.app import create_app
+from sandbox.simulator.messenger import USER_UNAVAILABLE, MessengerSimulator
 from sandbox.stack import free_port
 from settings import Settings
 from store.db import session_factory
@@ -76,6 +78,7 @@ CODES = [
 class Console:
     client: TestClient[Any, Any]
     sessions: sessionmaker[Session]
+    messenger: MessengerSimulator
 
     def ticket(self, ticket_id: int) -> HandoffRequest:
         with self.sessions() as session:
@@ -127,25 +130,25 @@ class Console:
 
 @pytest.fixture
 async def console(tmp_path: Path) -> AsyncIterator[Console]:
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'desk.db'}",
-        load_demo_data=False,
-        engine_url=f"http://127.0.0.1:{free_port()}",  # nobody listens: the engine is down
-        desk_secret_key=new_secret(),
-        # Messenger replies can be queued; the sender's Graph API is a closed port too.
-        messenger_page_access_token="page-token",
-        graph_api_url=f"http://127.0.0.1:{free_port()}/v21.0",
-    )
-    client = TestClient(TestServer(create_app(settings), host="127.0.0.1"))
-    await client.start_server()
-    sessions = session_factory(settings.database_url)
-    with sessions.begin() as session:
-        create_agent(session, "alice", "Alice Moss", PASSWORD)
-        create_agent(session, "bob", "Bob Ray", PASSWORD)
-    try:
-        yield Console(client, sessions)
-    finally:
-        await client.close()
+    async with MessengerSimulator(app_secret="app-secret", page_access_token="page-token") as sim:
+        settings = Settings(
+            database_url=f"sqlite:///{tmp_path / 'desk.db'}",
+            load_demo_data=False,
+            engine_url=f"http://127.0.0.1:{free_port()}",  # nobody listens: the engine is down
+            desk_secret_key=new_secret(),
+            messenger_page_access_token="page-token",
+            graph_api_url=sim.graph_api_url,
+        )
+        client = TestClient(TestServer(create_app(settings), host="127.0.0.1"))
+        await client.start_server()
+        sessions = session_factory(settings.database_url)
+        with sessions.begin() as session:
+            create_agent(session, "alice", "Alice Moss", PASSWORD)
+            create_agent(session, "bob", "Bob Ray", PASSWORD)
+        try:
+            yield Console(client, sessions, sim)
+        finally:
+            await client.close()
 
 
 def token_in(html: str) -> str:
@@ -371,6 +374,33 @@ async def test_a_reply_goes_to_the_outbox_and_shows_in_the_transcript(console: C
     with console.sessions() as session:
         [reply] = session.scalars(select(OutboxMessage)).all()
         assert reply.from_person and reply.handoff_request_id == ticket_id
+    [sent] = await console.messenger.wait_for_sends(1)
+    assert (sent.recipient_id, sent.tag) == ("4001", "HUMAN_AGENT")
+
+
+async def transcript_once(console: Console, ticket_id: int, shows: str) -> str:
+    """The transcript fragment once it shows `shows` (delivery happens in the background)."""
+    async with asyncio.timeout(10):
+        while True:
+            path = f"/desk/fragments/tickets/{ticket_id}/transcript"
+            html = await (await console.client.get(path)).text()
+            if shows in html:
+                return html
+            await asyncio.sleep(0.2)
+
+
+async def test_a_reply_the_platform_refuses_shows_why_in_the_transcript(console: Console) -> None:
+    ticket_id = console.add_ticket()
+    console.messenger.fail_next(1, status=400, error=USER_UNAVAILABLE)
+    await sign_in(console.client)
+    await console.client.post(
+        f"/desk/tickets/{ticket_id}/reply",
+        data={"csrf_token": await token(console.client), "text": "Are you still there?"},
+    )
+    html = await transcript_once(console, ticket_id, "not delivered")
+    entry = html[html.index("Are you still there?") :]
+    assert "The customer did not get this reply:" in entry and "(#551)" in entry
+    assert "entry-failed" in html
 
 
 async def test_a_reply_past_messengers_window_is_refused_and_the_draft_kept(

@@ -28,6 +28,12 @@
     return days + " d " + hours + " h";
   }
 
+  // As pages.countdown words it.
+  function countdown(left) {
+    if (left < 0) return -left < 60 ? "SLA breached just now" : "SLA breached " + duration(-left) + " ago";
+    return left < 60 ? "due in under a minute" : "due in " + duration(left);
+  }
+
   function tick() {
     const now = Date.now() + skew;
     document.querySelectorAll("[data-since]").forEach(function (el) {
@@ -35,9 +41,8 @@
     });
     document.querySelectorAll("[data-sla-due]").forEach(function (el) {
       const left = (Date.parse(el.dataset.slaDue) - now) / 1000;
-      const breached = left < 0;
-      el.textContent = breached ? "SLA breached " + duration(-left) + " ago" : "due in " + duration(left);
-      el.classList.toggle("breached", breached);
+      el.textContent = countdown(left);
+      el.classList.toggle("breached", left < 0);
     });
   }
 

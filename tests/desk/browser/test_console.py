@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from desk.service import BACK_TO_BOT
 from desk.staff import create_agent
@@ -27,19 +25,12 @@ from desk.web.auth import new_secret
 from gateway.app import create_app
 from sandbox.simulator.messenger import GraphCall, MessengerSimulator
 from sandbox.stack import Service
-from settings import REPO_ROOT, Settings
+from settings import Settings
 from store.db import session_factory
+from tests.desk.browser.chromium import Screenshots, watch_for_problems
 
 pytestmark = pytest.mark.engine
 
-ARTIFACTS = REPO_ROOT / "tests" / "artifacts" / "desk"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-gpu",
-]
 PASSWORD = "a long enough password"
 UPS_IN_TRANSIT = "1Z5R89390357567127"
 ENGINE_TURN = 60_000  # ms: the live engine's first turns can be slow on a busy machine
@@ -51,19 +42,6 @@ class Stack:
     messenger: MessengerSimulator
     agent_username: str
     agent_name: str
-
-
-@dataclass
-class Screenshots:
-    """Numbered full-page screenshots, one per step."""
-
-    folder: Path
-    taken: list[Path] = field(default_factory=list)
-
-    async def take(self, page: Page, step: str) -> None:
-        path = self.folder / f"{len(self.taken) + 1:02d}-{step}.png"
-        await page.screenshot(path=path, full_page=True)
-        self.taken.append(path)
 
 
 @pytest.fixture
@@ -92,29 +70,6 @@ async def stack(
             await server.close()
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    chromium = shutil.which("chromium")
-    assert chromium, "Debian's chromium is not installed: run scripts/browser.sh (make test does)"
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=chromium, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-@pytest.fixture
-def screenshots(request: pytest.FixtureRequest) -> Screenshots:
-    folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    print(f"\nscreenshots: {folder}")
-    return Screenshots(folder)
-
-
 async def wait_for_reply(
     sim: MessengerSimulator, user_id: str, after: int, timeout: float = 60
 ) -> GraphCall:
@@ -132,13 +87,7 @@ async def test_an_agent_takes_over_a_chat_and_hands_it_back_to_the_bot(
 ) -> None:
     sim, customer = stack.messenger, f"77{uuid.uuid4().int % 10**10:010d}"
     page = await browser.new_page(base_url=stack.url, viewport={"width": 1280, "height": 900})
-    problems: list[str] = []  # script errors and CSP violations show up as console errors
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on(
-        "response",
-        lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
-    )
+    problems = watch_for_problems(page)
     try:
         # Signing in, from the queue's address.
         await page.goto("/desk/")
