@@ -251,6 +251,12 @@ async def _queue(request: web.Request, agent: Agent) -> dict[str, Any]:
     return {"tickets": tickets, "mine": mine, "me": agent, "limit": QUEUE_LIMIT}
 
 
+@routes.get("")
+async def bare_prefix(request: web.Request) -> web.StreamResponse:
+    """/desk, as typed into the address bar."""
+    raise web.HTTPMovedPermanently(HOME)
+
+
 @routes.get("/")
 @signed_in
 async def queue_page(request: web.Request) -> web.StreamResponse:

@@ -198,6 +198,8 @@ async def test_pages_send_signed_out_staff_to_the_sign_in_page(console: Console)
     for path in ("/desk/fragments/queue", f"/desk/fragments/tickets/{ticket_id}/transcript"):
         assert (await client.get(path)).status == 401
     assert (await client.get("/desk/events")).status == 401
+    bare = await client.get("/desk", allow_redirects=False)
+    assert (bare.status, bare.headers["Location"]) == (301, "/desk/")
     login = await client.get("/desk/login")
     html = await login.text()
     assert login.status == 200 and '<label for="password">Password</label>' in html
@@ -350,6 +352,27 @@ async def test_the_ticket_page_shows_the_context_codes_and_lookups(console: Cons
     assert "my parcel is late" in transcript and "Which tracking number?" in transcript
     assert '<option value="Sorry for the wait!">Apology</option>' in html
     assert 'src="/desk/static/live.js"' in html and "<script>" not in html  # CSP: no inline JS
+
+
+async def test_an_x_ticket_links_to_the_profile_and_says_replies_cannot_go_out(
+    console: Console,
+) -> None:
+    with console.sessions.begin() as session:
+        ticket_id = record_handoff(
+            session,
+            NewHandoff(
+                platform="x",
+                conversation_id="x:1000:5001",
+                customer_id="5001",
+                customer_name="Sam Lee",
+                reason="complaint",
+                summary="Complaint",
+            ),
+        )
+    await sign_in(console.client)
+    html = await (await console.client.get(f"/desk/tickets/{ticket_id}")).text()
+    assert '<a href="https://x.com/i/user/5001"' in html and "profile on X" in html
+    assert "Replies cannot be sent to X from this desk" in html  # no X credentials here
 
 
 async def test_a_missing_ticket_is_a_404_page(console: Console) -> None:
