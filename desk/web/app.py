@@ -32,5 +32,6 @@ def create_desk_app(settings: Settings) -> web.Application:
     app.add_routes(pages.routes)
     app.add_routes(api.routes)
     app.add_routes(events.routes)
+    events.setup(app)
     app.add_routes(reports_page.routes)
     return app
