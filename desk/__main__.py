@@ -1,6 +1,7 @@
 """The desk's staff CLI: `scripts/app.sh -m desk COMMAND` (see `--help`).
 
-    create-admin USERNAME [--name NAME]   the first admin (then add the rest in the admin page)
+    create-admin USERNAME [--name NAME] [--if-no-staff]
+                                          the first admin (then add the rest in the admin page)
     add-agent USERNAME [--name NAME] [--admin]
     list-agents
     deactivate USERNAME
@@ -79,6 +80,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     admin.add_argument("username")
     admin.add_argument("--name", help="the name others see (default: the user name)")
+    admin.add_argument(
+        "--if-no-staff",
+        action="store_true",
+        help="do nothing (and succeed) when any staff account exists (the sandbox's demo admin)",
+    )
     admin.set_defaults(run=_add(AgentRole.ADMIN))
 
     agent = commands.add_parser(
@@ -110,6 +116,8 @@ def _parser() -> argparse.ArgumentParser:
 def _add(role: AgentRole) -> Callable[[Session, argparse.Namespace], str]:
     def run(session: Session, args: argparse.Namespace) -> str:
         chosen = AgentRole.ADMIN if getattr(args, "admin", False) else role
+        if getattr(args, "if_no_staff", False) and session.scalar(select(Agent.id).limit(1)):
+            return ""
         username = normalised(args.username)  # StaffError, before asking for a password
         if session.scalar(select(Agent.id).where(Agent.username == username)) is not None:
             raise Refused(f"There is already a member of staff called {username!r}.")

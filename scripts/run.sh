@@ -16,6 +16,9 @@ sandbox=""
 if [ -z "${MESSENGER_APP_SECRET:-}${X_CONSUMER_SECRET:-}" ]; then
   sandbox=yes
   eval "$(scripts/app.sh -m sandbox --env)"  # the gateway talks to the simulators
+  # A demo admin for the desk, only while nobody has an account (the sandbox is loopback-only).
+  DESK_ADMIN_PASSWORD=sandbox-demo-password \
+    scripts/app.sh -m desk create-admin demo --name "Demo agent" --if-no-staff
 fi
 
 pids=()
@@ -34,8 +37,10 @@ for _ in $(seq 1 300); do
   http://127.0.0.1:${ACTIONS_PORT:-5055}, gateway (webhooks, /metrics) on
   http://${GATEWAY_HOST:-127.0.0.1}:${GATEWAY_PORT:-8080}
 MSG
+    echo "  Desk (support staff): http://${GATEWAY_HOST:-127.0.0.1}:${GATEWAY_PORT:-8080}/desk/"
     if [ -n "$sandbox" ]; then
       echo "  Sandbox: chat as a Messenger or X customer at http://${SANDBOX_HOST:-127.0.0.1}:${SANDBOX_PORT:-8090}"
+      echo "           the desk's demo sign-in (while no other account exists): demo / sandbox-demo-password"
     fi
     cat <<MSG
   Or in the terminal:  make chat   (the engine's REST channel)

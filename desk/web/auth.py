@@ -25,7 +25,7 @@ from datetime import timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 from aiohttp_session import get_session, new_session
@@ -267,7 +267,7 @@ def signed_in(handler: Handler) -> Handler:
         if await current_agent(request) is None:
             if is_api(request):
                 return json_error(401, "unauthenticated", SIGN_IN_FIRST)
-            raise web.HTTPSeeOther(f"/desk/login?next={request.path_qs}")
+            raise web.HTTPSeeOther(f"/desk/login?{urlencode({'next': request.path_qs})}")
         return await handler(request)
 
     return check

@@ -279,12 +279,15 @@ def desk_data(desk_sessions: sessionmaker[Session]) -> DeskData:
 
 
 class FakeEngine:
-    """The part of the Rasa engine the desk calls: appending events to a tracker (a real HTTP
-    server on loopback). `events` holds (sender id, event) as received."""
+    """The part of the Rasa engine the desk calls: reading whether a tracker is paused, and
+    appending events to it (a real HTTP server on loopback). Every conversation starts paused,
+    as a handoff leaves it; `events` holds (sender id, event) as received."""
 
     def __init__(self) -> None:
         self.events: list[tuple[str, dict[str, Any]]] = []
+        self.resumed: set[str] = set()
         app = web.Application()
+        app.router.add_get("/conversations/{sender_id}/tracker", self._tracker)
         app.router.add_post("/conversations/{sender_id}/tracker/events", self._append)
         self.server = TestServer(app, host="127.0.0.1")
 
@@ -299,11 +302,17 @@ class FakeEngine:
         """The engine goes down: connections are refused from now on."""
         await self.server.close()
 
+    async def _tracker(self, request: web.Request) -> web.Response:
+        sender_id = request.match_info["sender_id"]
+        return web.json_response({"sender_id": sender_id, "paused": sender_id not in self.resumed})
+
     async def _append(self, request: web.Request) -> web.Response:
         sender_id = request.match_info["sender_id"]
         body = await request.json()
         for event in body if isinstance(body, list) else [body]:
             self.events.append((sender_id, event))
+            if event.get("event") == "resume":
+                self.resumed.add(sender_id)
         return web.json_response({"sender_id": sender_id, "events": []})
 
 

@@ -573,7 +573,10 @@ async def test_closing_resumes_the_assistant_then_closes_the_ticket(
     assert answer.status == 200
     api_contract.check("POST", f"{API}/tickets/{{ticket_id}}/close", answer)
     assert answer.body["status"] == "closed" and answer.body["resolution"] == "closed"
-    assert fake_engine.events == [("messenger:page-1:5150", {"event": "resume"})]
+    assert fake_engine.events == [
+        ("messenger:page-1:5150", {"event": "resume"}),
+        ("messenger:page-1:5150", {"event": "action", "name": "action_listen"}),
+    ]
     assert desk_data.outbox() == []  # closing says nothing to the customer
     assert (await alice.get(f"{API}/tickets?status=open")).body["tickets"] == []
 
@@ -588,7 +591,10 @@ async def test_returning_to_the_bot_resumes_it_and_tells_the_customer(
     api_contract.check("POST", f"{API}/tickets/{{ticket_id}}/return-to-bot", answer)
     assert answer.body["status"] == "closed"
     assert answer.body["resolution"] == "returned_to_bot"
-    assert fake_engine.events == [("messenger:page-1:5151", {"event": "resume"})]
+    assert fake_engine.events == [
+        ("messenger:page-1:5151", {"event": "resume"}),
+        ("messenger:page-1:5151", {"event": "action", "name": "action_listen"}),
+    ]
     [told] = desk_data.outbox(ticket)
     assert told.text == BACK_TO_BOT and told.from_person is False and told.user_id == "5151"
 

@@ -258,3 +258,16 @@ def test_usage_errors_exit_with_2(tmp_path: Path) -> None:
     assert cli(url).code == 2
     assert cli(url, "promote", "alice").code == 2
     assert cli(url, "--help").code == 0
+
+
+def test_create_admin_if_no_staff_adds_the_first_account_only(database_url: str) -> None:
+    first = cli(
+        database_url, "create-admin", "demo", "--if-no-staff", DESK_ADMIN_PASSWORD=ADMIN_PASSWORD
+    )
+    assert (first.code, first.out.strip()) == (0, "admin 'demo' (demo) added"), first.err
+    again = cli(
+        database_url, "create-admin", "other", "--if-no-staff", DESK_ADMIN_PASSWORD=ADMIN_PASSWORD
+    )
+    assert (again.code, again.out.strip(), again.err) == (0, "", "")
+    listed = cli(database_url, "list-agents")
+    assert "demo" in listed.out and "other" not in listed.out

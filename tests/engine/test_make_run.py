@@ -83,3 +83,19 @@ def test_make_run_without_credentials_lets_a_person_chat_as_a_messenger_customer
             return
         time.sleep(0.5)
     pytest.fail(f"no reply through the sandbox: {conversation}")
+
+
+def test_make_run_without_credentials_opens_the_desk_with_a_demo_admin(
+    made_run: dict[str, str],
+) -> None:
+    desk = f"http://127.0.0.1:{made_run['GATEWAY_PORT']}/desk"
+    with requests.Session() as staff:
+        assert "Sign in" in staff.get(f"{desk}/login", timeout=10).text
+        signed_in = staff.post(
+            f"{desk}/api/login",
+            json={"username": "demo", "password": "sandbox-demo-password"},
+            timeout=30,
+        )
+        assert signed_in.status_code == 200, signed_in.text
+        assert signed_in.json()["agent"]["role"] == "admin"
+        assert staff.get(f"{desk}/api/tickets", timeout=10).status_code == 200
