@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import pytest
+from aiohttp.test_utils import TestServer
 from sqlalchemy.orm import Session
 
+from desk.preferences import save_business_hours
 from desk.reports import Report, build_report, percentile
 from desk.sla import breached
+from desk.staff import create_agent
+from desk.web.auth import new_secret
+from gateway.app import create_app
+from settings import Settings
 from store.db import prepare_database, session_factory
 from store.models import (
     HandoffReason,
@@ -37,8 +46,13 @@ def at(day: date, clock: str) -> datetime:
 
 
 @pytest.fixture
-def session(new_database_url: Callable[[], str]) -> Iterator[Session]:
-    engine = prepare_database(new_database_url(), load_demo=False)
+def database_url(new_database_url: Callable[[], str]) -> str:
+    return new_database_url()
+
+
+@pytest.fixture
+def session(database_url: str) -> Iterator[Session]:
+    engine = prepare_database(database_url, load_demo=False)
     with session_factory(engine)() as session:
         yield session
     engine.dispose()
@@ -324,3 +338,159 @@ def test_percentiles_interpolate_between_ranks() -> None:
     assert percentile([7.0], 0.9) == 7.0
     assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5
     assert percentile([float(n) for n in range(1, 11)], 0.9) == pytest.approx(9.1)
+
+
+# --- the page -------------------------------------------------------------------------------
+
+
+class Tables(HTMLParser):
+    """The data tables of the reports page, by chart id: rows of cell texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self.svgs: dict[str, int] = {}
+        self._figure: str | None = None
+        self._cell: list[str] | None = None
+        self._row: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "figure":
+            self._figure = found.get("id")
+            assert self._figure is not None
+            self.tables[self._figure] = []
+        elif tag == "svg" and self._figure and found.get("role") == "img":
+            self.svgs[self._figure] = self.svgs.get(self._figure, 0) + 1
+        elif tag == "tr" and self._figure:
+            self._row = []
+        elif tag == "td" and self._row is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._cell is not None and self._row is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr" and self._row is not None and self._figure:
+            if self._row:
+                self.tables[self._figure].append(self._row)
+            self._row = None
+        elif tag == "figure":
+            self._figure = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+@dataclass
+class Console:
+    url: str
+    http: aiohttp.ClientSession
+
+
+@pytest.fixture
+async def console(database_url: str, session: Session) -> AsyncIterator[Console]:
+    """The gateway (with the desk) on the test's database, and a browser signed in as staff."""
+    save_business_hours(
+        session, {"timezone": "UTC", "weekly": {"monday": ["09:00-18:00"]}, "closed_dates": []}
+    )
+    create_agent(session, "ada", "Ada", "a long enough password")
+    session.commit()
+    settings = Settings(database_url=database_url, desk_secret_key=new_secret())
+    server = TestServer(create_app(settings), host="127.0.0.1")
+    await server.start_server()
+    # The session cookie is for 127.0.0.1: a jar that keeps cookies of IP addresses.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        url = str(server.make_url("")).rstrip("/")
+        try:
+            yield Console(url, http)
+        finally:
+            await server.close()
+
+
+async def sign_in(console: Console, username: str = "ada") -> None:
+    async with console.http.post(
+        f"{console.url}/desk/api/login",
+        json={"username": username, "password": "a long enough password"},
+    ) as response:
+        assert response.status == 200, await response.text()
+
+
+async def test_the_reports_page_needs_a_signed_in_member_of_staff(console: Console) -> None:
+    async with console.http.get(f"{console.url}/desk/reports", allow_redirects=False) as response:
+        assert response.status == 303
+        assert response.headers["Location"].startswith("/desk/login?next=/desk/reports")
+    async with console.http.get(f"{console.url}/desk/reports.json") as response:
+        assert response.status == 401
+        assert (await response.json())["error"]["code"] == "unauthenticated"
+
+
+async def test_the_reports_page_draws_every_chart_with_the_numbers_in_tables(
+    console: Console, session: Session, two_days: list[HandoffRequest]
+) -> None:
+    await sign_in(console)
+    async with console.http.get(
+        f"{console.url}/desk/reports", params={"from": "2025-03-10", "to": "2025-03-11"}
+    ) as response:
+        assert response.status == 200
+        assert "script-src" not in response.headers["Content-Security-Policy"]
+        page = await response.text()
+    assert "<script" not in page and " style=" not in page  # nothing the CSP would block
+    tables = Tables()
+    tables.feed(page)
+    charts = ["inbound", "answered", "bot-first-response", "human-first-response",
+              "containment", "handoffs", "pickup", "sla"]  # fmt: skip
+    assert list(tables.tables) == charts
+    assert all(tables.svgs[chart] == 1 for chart in charts)
+    assert tables.tables["inbound"] == [
+        ["10 Mar", "Messenger", "6", "5", "83%"],
+        ["10 Mar", "X", "1", "1", "100%"],
+        ["11 Mar", "X", "2", "1", "50%"],
+    ]
+    assert tables.tables["bot-first-response"] == [
+        ["10 Mar", "Messenger", "1", "1", "1", "0", "0"],
+        ["10 Mar", "X", "0", "0", "0", "1", "0"],
+    ]
+    assert tables.tables["containment"][2] == ["11 Mar", "X", "2", "0", "0%"]
+    assert ["11 Mar", "X", "Customer request", "2"] in tables.tables["handoffs"]
+    assert ["11 Mar", "All", "2", "5.5 min", "9.1 min"] in tables.tables["pickup"]
+    assert tables.tables["sla"] == [["10 Mar", "Messenger", "1", "1"], ["11 Mar", "X", "2", "1"]]
+    # The bars carry the same numbers (their tooltips), stacked by platform.
+    assert "<title>10 Mar · Messenger: 6</title>" in page
+    assert "<title>11 Mar · X: 50%</title>" in page
+    assert 'class="json-link" href="/desk/reports.json?from=2025-03-10&amp;to=2025-03-11"' in page
+
+
+async def test_the_json_report_has_the_pages_figures_and_honours_the_platform(
+    console: Console, session: Session, two_days: list[HandoffRequest]
+) -> None:
+    await sign_in(console)
+    query = {"from": "2025-03-10", "to": "2025-03-11", "platform": "x"}
+    async with console.http.get(f"{console.url}/desk/reports.json", params=query) as response:
+        assert response.status == 200
+        figures = await response.json()
+    expected = build_report(session, D1, D2, ZoneInfo("UTC"), platform="x").as_json()
+    assert figures.pop("generated_at") and expected.pop("generated_at")
+    # SLA breaches depend on "now" (a ticket without a reply breaches once due): both are late.
+    assert figures == expected
+    assert figures["handoffs"] == [
+        {"day": "2025-03-11", "platform": "x", "reason": "customer_request", "count": 2}
+    ]
+
+
+async def test_a_bad_range_is_explained_on_the_page_and_in_json(console: Console) -> None:
+    await sign_in(console)
+    async with console.http.get(
+        f"{console.url}/desk/reports", params={"from": "2025-03-10", "to": "yesterday"}
+    ) as response:
+        assert response.status == 400
+        assert "to: &#39;yesterday&#39; is not a date like 2025-03-14." in await response.text()
+    async with console.http.get(
+        f"{console.url}/desk/reports.json", params={"platform": "telegram"}
+    ) as response:
+        assert response.status == 400
+        assert "Unknown platform 'telegram'" in (await response.json())["error"]["message"]
+    async with console.http.get(f"{console.url}/desk/reports") as response:
+        page = await response.text()
+        assert response.status == 200 and "No data in this range" in page
