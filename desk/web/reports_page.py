@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
+import weakref
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -32,6 +35,10 @@ routes = web.RouteTableDef()
 
 DEFAULT_DAYS = 14
 SERIES_CLASSES = 8  # .s0 … .s7 in reports.css
+# A report of two weeks reads every message of those weeks (some 50,000 rows at 4,000 messages a
+# day: a few hundred milliseconds on SQLite). Figures a minute old are fine for a report, so each
+# filter is computed at most once a minute per process, however many people look.
+CACHE_SECONDS = 60.0
 
 # --- the routes ---------------------------------------------------------------------------
 
@@ -59,6 +66,7 @@ async def reports_page(request: web.Request) -> web.StreamResponse:
         "charts": charts(report),
         "summary": summary(report),
         "json_url": "/desk/reports.json?" + _query(report),
+        "as_of": f"{report.generated_at.astimezone(ZoneInfo(report.timezone)):%H:%M:%S}",
     }
     response = aiohttp_jinja2.render_template("reports.html", request, context)
     if error:
@@ -84,14 +92,48 @@ async def _report(
 ) -> Report:
     sessions = request.config_dict[DESK_SESSIONS]
 
+    def timezone() -> Any:
+        with sessions() as session:
+            return business_hours(session).timezone
+
+    zone = await asyncio.to_thread(timezone)
+    last = end or datetime.now(UTC).astimezone(zone).date()
+    first = start or last - timedelta(days=DEFAULT_DAYS - 1)
+
     def read() -> Report:
         with sessions() as session:
-            timezone = business_hours(session).timezone
-            last = end or datetime.now(UTC).astimezone(timezone).date()
-            first = start or last - timedelta(days=DEFAULT_DAYS - 1)
-            return build_report(session, first, last, timezone, platform=platform)
+            return build_report(session, first, last, zone, platform=platform)
 
-    return await asyncio.to_thread(read)
+    cache = _caches.setdefault(sessions, ReportCache(CACHE_SECONDS))
+    return await cache.get((first, last, platform, zone.key), lambda: asyncio.to_thread(read))
+
+
+class ReportCache:
+    """Reports by filter for `ttl` seconds; a report being computed is shared by everyone who
+    asks for it meanwhile (one computation, not one per page view)."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[Hashable, tuple[float, asyncio.Future[Report]]] = {}
+
+    async def get(self, key: Hashable, compute: Callable[[], Awaitable[Report]]) -> Report:
+        now = time.monotonic()
+        self._entries = {k: e for k, e in self._entries.items() if now - e[0] < self.ttl}
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = (now, asyncio.ensure_future(compute()))
+            self._entries[key] = entry
+        try:
+            # Shielded: a page closed while waiting does not cancel the others' report.
+            return await asyncio.shield(entry[1])
+        except Exception:
+            if self._entries.get(key) is entry:
+                del self._entries[key]  # the next request tries again
+            raise
+
+
+# One cache per database (per gateway app): tests and tools run several in one process.
+_caches: weakref.WeakKeyDictionary[Any, ReportCache] = weakref.WeakKeyDictionary()
 
 
 def _platforms(request: web.Request) -> list[str]:

@@ -494,3 +494,22 @@ async def test_a_bad_range_is_explained_on_the_page_and_in_json(console: Console
     async with console.http.get(f"{console.url}/desk/reports") as response:
         page = await response.text()
         assert response.status == 200 and "No data in this range" in page
+
+
+async def test_a_report_is_counted_at_most_once_a_minute_per_filter(
+    console: Console, session: Session, two_days: list[HandoffRequest]
+) -> None:
+    await sign_in(console)
+    url = f"{console.url}/desk/reports.json"
+    query = {"from": "2025-03-10", "to": "2025-03-11"}
+
+    async def inbound(params: dict[str, str]) -> tuple[str, int]:
+        async with console.http.get(url, params=params) as response:
+            figures = await response.json()
+        return figures["generated_at"], sum(m["inbound"] for m in figures["messages"])
+
+    first = await inbound(query)
+    Rows(session).message(A, at(D1, "12:00:00"))
+    session.commit()
+    assert await inbound(query) == first  # the same report, a moment old
+    assert (await inbound({**query, "platform": "messenger"}))[1] == 7  # another filter: fresh
