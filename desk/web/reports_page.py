@@ -551,7 +551,7 @@ def _pickup(report: Report, days: list[date], labels: list[str]) -> Chart:
         y_label="Minutes",
         table=Table(["Day", "Platform", "Picked up", "Median", "90th percentile"], rows),
         stacked=False,
-        fmt=lambda value: f"{value:,.1f}" if value < 10 else f"{value:,.0f}",
+        fmt=lambda value: f"{value:,.1f}" if 0 < value < 10 else f"{value:,.0f}",
     )
 
 
