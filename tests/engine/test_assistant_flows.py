@@ -105,6 +105,9 @@ def test_asking_for_a_person_stores_a_handoff_with_context_and_pauses_the_bot(
     said = [line["text"] for line in handoff.context["transcript"]]
     assert "i want to talk to a real person" in said
     assert any("on its way" in text for text in said)
+    # The desk's ticket: a plain request ranks normal, with its SLA clock running.
+    assert handoff.status == "open" and handoff.priority == "normal"
+    assert handoff.sla_due_at is not None and handoff.sla_due_at > handoff.created_at
     # The bot stays silent from now on: a person owns the conversation.
     assert chat.send("hello?") == []
 
@@ -127,12 +130,17 @@ def test_delivery_problem_answers_the_status_and_hands_off(
     handoff = only_handoff(assistant_database, chat)
     assert handoff.reason == "delivery_problem"
     assert handoff.context["codes"][-1]["lookup"]["found"] is True
+    assert handoff.priority == "high" and handoff.priority_signals == ["lost or damaged parcel"]
 
 
 def test_complaint_goes_to_a_person_with_an_apology(chat: Chat, assistant_database: str) -> None:
     reply = chat.say("this is the worst customer service ever, absolutely unacceptable")
     assert "sorry" in reply.lower() and "passing you to a person" in reply
-    assert only_handoff(assistant_database, chat).reason == "complaint"
+    handoff = only_handoff(assistant_database, chat)
+    assert handoff.reason == "complaint"
+    # A complaint in angry words goes to the top of the queue.
+    assert handoff.priority == "urgent"
+    assert handoff.priority_signals == ["complaint", "angry wording"]
 
 
 def test_two_unclear_messages_in_a_row_bring_in_a_person(
