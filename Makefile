@@ -2,9 +2,10 @@
 # trains the model and serves. Environments and models are cached outside the clone.
 .PHONY: setup train engine actions gateway sandbox run chat test lint bench
 
-setup:  ## build both environments, train the model, prepare the database
+setup:  ## build both environments, install chromium (browser tests), train, prepare the database
 	scripts/venv.sh app >/dev/null
 	scripts/venv.sh engine >/dev/null
+	scripts/browser.sh >/dev/null
 	scripts/train.sh >/dev/null
 	scripts/app.sh -m store.db
 

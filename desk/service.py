@@ -5,7 +5,7 @@ thread), then the side effects — wake the outbox, resume the engine, tell live
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol, TypeVar
@@ -16,7 +16,7 @@ from desk import tickets
 from desk.tickets import DeskError, TicketDetail, TicketSummary
 from outbox.enqueue import enqueue
 from outbox.messages import OutboundMessage
-from store.models import Agent, HandoffRequest, Resolution
+from store.models import Agent, HandoffRequest, HandoffStatus, Resolution
 
 T = TypeVar("T")
 
@@ -75,13 +75,28 @@ class Desk:
     # --- reading --------------------------------------------------------------------------
 
     async def queue(
-        self, *, include_closed: bool = False, assignee_id: int | None = None, limit: int = 200
+        self,
+        *,
+        include_closed: bool = False,
+        statuses: Collection[HandoffStatus] | None = None,
+        assignee_id: int | None = None,
+        limit: int = 200,
+        offset: int = 0,
     ) -> list[TicketSummary]:
         return await self._read(
             lambda s: tickets.queue(
-                s, include_closed=include_closed, assignee_id=assignee_id, limit=limit
+                s,
+                include_closed=include_closed,
+                statuses=statuses,
+                assignee_id=assignee_id,
+                limit=limit,
+                offset=offset,
             )
         )
+
+    async def counts(self) -> dict[str, int]:
+        """How many tickets are open and claimed."""
+        return await self._read(tickets.queue_counts)
 
     async def ticket(self, ticket_id: int) -> TicketDetail:
         return await self._read(lambda s: tickets.detail(s, ticket_id))

@@ -10,7 +10,7 @@ change moves `updated_at`, which is what live consoles watch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -52,6 +52,12 @@ class TicketConflict(DeskError):
     """Someone else owns the ticket, or it is closed."""
 
     status = 409
+
+
+class ReplyNotAllowed(DeskError):
+    """The platform does not let a person reply now (too late, or no sender configured)."""
+
+    status = 422
 
 
 @dataclass(frozen=True)
@@ -167,11 +173,15 @@ def queue(
     session: Session,
     *,
     include_closed: bool = False,
+    statuses: Collection[HandoffStatus] | None = None,
     assignee_id: int | None = None,
     limit: int = 200,
     offset: int = 0,
 ) -> list[TicketSummary]:
-    """Tickets in the order they should be picked up: priority, then SLA due time, then age."""
+    """Tickets in the order they should be picked up: priority, then SLA due time, then age.
+
+    Open and claimed ones, closed ones too with `include_closed`, or exactly `statuses`.
+    """
     rank = case(
         *((HandoffRequest.priority == p, order) for p, order in PRIORITY_ORDER.items()), else_=9
     )
@@ -187,7 +197,9 @@ def queue(
         .limit(limit)
         .offset(offset)
     )
-    if not include_closed:
+    if statuses is not None:
+        query = query.where(HandoffRequest.status.in_(tuple(statuses)))
+    elif not include_closed:
         query = query.where(HandoffRequest.status.in_(_NOT_CLOSED))
     if assignee_id is not None:
         query = query.where(HandoffRequest.assignee_id == assignee_id)
@@ -311,13 +323,13 @@ def reply(
         raise DeskError(f"The reply is {len(text):,} characters; the limit is {REPLY_MAX:,}.")
     row = _owned(session, ticket_id, agent)
     if not sendable:
-        raise DeskError(
+        raise ReplyNotAllowed(
             f"Replies cannot be sent to {row.platform} conversations from the desk: "
             "no sender is configured for that platform."
         )
     last = row.last_customer_message_at or row.created_at
     if reply_window is not None and now - last > reply_window:
-        raise DeskError(
+        raise ReplyNotAllowed(
             f"{row.platform.capitalize()} lets a person reply only within "
             f"{_days(reply_window)} of the customer's last message, and theirs was "
             f"{_days(now - last)} ago. Reach them another way (the order's e-mail), "
@@ -526,6 +538,7 @@ def _days(span: timedelta) -> str:
 
 __all__: Sequence[str] = [
     "DeskError",
+    "ReplyNotAllowed",
     "TicketConflict",
     "TicketDetail",
     "TicketNotFound",

@@ -106,15 +106,23 @@ class EngineClient:
     async def resume(self, sender_id: str) -> None:
         """Let the bot answer this conversation again (it was paused by a handoff).
 
-        Appends a `resume` event to the tracker; resuming a conversation that is not paused
-        changes nothing, so calling it twice is harmless.
+        Appends `resume` and `action_listen` to a paused tracker; a conversation that is not
+        paused is left alone, so calling it twice is harmless.
         """
-        path = f"/conversations/{quote(sender_id, safe='')}/tracker/events"
+        path = f"/conversations/{quote(sender_id, safe='')}/tracker"
+        state = await self._request(
+            "GET", path, self.tracker_timeout, params={"include_events": "NONE"}
+        )
+        if isinstance(state, Mapping) and not state.get("paused"):
+            return
+        # The handoff turn ended paused, before the bot listened: without the listen the next
+        # message follows `action_handoff` directly, a state no rule or story knows, and the
+        # policies fall back ("something went wrong") and hand off again.
         await self._request(
             "POST",
-            path,
+            f"{path}/events",
             self.tracker_timeout,
-            json=[{"event": "resume"}],
+            json=[{"event": "resume"}, {"event": "action", "name": "action_listen"}],
         )
 
     async def _request(self, method: str, path: str, timeout: float, **kwargs: Any) -> Any:

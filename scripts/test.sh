@@ -5,6 +5,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 engine=$(scripts/venv.sh engine)
 scripts/venv.sh app >/dev/null
+scripts/browser.sh >/dev/null  # Debian's chromium, for the desk's browser tests
 
 echo "== ruff"
 scripts/app.sh -m ruff check .

@@ -14,14 +14,12 @@ from desk.web.auth import cookie_storage, guard
 from settings import Settings
 
 HERE = Path(__file__).resolve().parent
-# Replies and notes are at most 5,000 characters; forms carry little else.
-MAX_REQUEST_BYTES = 64 * 1024
 
 
 def create_desk_app(settings: Settings) -> web.Application:
     """Mount with `gateway.add_subapp("/desk", create_desk_app(settings))`."""
+    # Body size: checked by auth.guard (aiohttp ignores a sub-app's client_max_size).
     app = web.Application(
-        client_max_size=MAX_REQUEST_BYTES,
         middlewares=[session_middleware(cookie_storage(settings)), guard],
     )
     aiohttp_jinja2.setup(
@@ -34,6 +32,7 @@ def create_desk_app(settings: Settings) -> web.Application:
     app.add_routes(pages.routes)
     app.add_routes(api.routes)
     app.add_routes(events.routes)
+    events.setup(app)
     app.add_routes(reports_page.routes)
     app.add_routes(admin_page.routes)
     return app

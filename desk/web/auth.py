@@ -45,10 +45,13 @@ CSRF_FIELD = "csrf_token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Routes that check no CSRF token (they have no session yet); still same-site only.
 TOKENLESS = frozenset({"/desk/api/login"})
+# Replies and notes are at most 5,000 characters; no desk request needs more than this.
+MAX_BODY_BYTES = 64 * 1024
 SECRET_FILE = REPO_ROOT / "var" / "desk_secret.key"
+SIGN_IN_FIRST = "Sign in first (POST /desk/api/login)."
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-AGENT_KEY = "desk_agent"
+AGENT_KEY: web.RequestKey[Agent | None] = web.RequestKey("desk_agent")
 
 
 def cookie_storage(settings: Settings) -> EncryptedCookieStorage:
@@ -101,6 +104,9 @@ def json_error(status: int, code: str, message: str, **headers: str) -> web.Resp
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Security headers on every answer; same-site and CSRF checks on every change."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        # The gateway's own limit is larger (webhooks); a sub-app's client_max_size is ignored.
+        return _secure(_too_large(request))
     if request.method in UNSAFE_METHODS:
         refused = await _refuse_forged(request)
         if refused is not None:
@@ -127,6 +133,9 @@ async def _refuse_forged(request: web.Request) -> web.StreamResponse | None:
         if request.content_type != "application/json":
             return json_error(415, "unsupported_media_type", "Send the login as application/json.")
         return None
+    if is_api(request) and await current_agent(request) is None:
+        # Without a session there is no token to compare: say what is really missing.
+        return json_error(401, "unauthenticated", SIGN_IN_FIRST)
     session = await get_session(request)
     expected = session.get("csrf")
     given = request.headers.get(CSRF_HEADER)
@@ -140,6 +149,13 @@ async def _refuse_forged(request: web.Request) -> web.StreamResponse | None:
             request, "csrf", "Missing or wrong CSRF token: reload the page and try again."
         )
     return None
+
+
+def _too_large(request: web.Request) -> web.StreamResponse:
+    message = f"The body is larger than {MAX_BODY_BYTES // 1024} KiB, the limit."
+    if is_api(request):
+        return json_error(413, "too_large", message)
+    return web.Response(status=413, text=message, content_type="text/plain")
 
 
 def _same_origin(origin: str, request: web.Request) -> bool:
@@ -250,7 +266,7 @@ def signed_in(handler: Handler) -> Handler:
     async def check(request: web.Request) -> web.StreamResponse:
         if await current_agent(request) is None:
             if is_api(request):
-                return json_error(401, "unauthenticated", "Sign in first (POST /desk/api/login).")
+                return json_error(401, "unauthenticated", SIGN_IN_FIRST)
             raise web.HTTPSeeOther(f"/desk/login?next={request.path_qs}")
         return await handler(request)
 
