@@ -9,7 +9,7 @@ import jinja2
 from aiohttp import web
 from aiohttp_session import session_middleware
 
-from desk.web import api, events, pages, reports_page
+from desk.web import admin_page, api, events, pages, reports_page
 from desk.web.auth import cookie_storage, guard
 from settings import Settings
 
@@ -34,4 +34,5 @@ def create_desk_app(settings: Settings) -> web.Application:
     app.add_routes(events.routes)
     events.setup(app)
     app.add_routes(reports_page.routes)
+    app.add_routes(admin_page.routes)
     return app
