@@ -171,4 +171,5 @@ def _message(row: OutboxMessage) -> OutboundMessage:
         buttons=tuple(Button(b["title"], b["payload"]) for b in row.buttons),
         custom=row.custom,
         from_person=row.from_person,
+        follows_previous=row.position > 0,
     )
