@@ -117,7 +117,7 @@ async def _pipeline(app: web.Application) -> AsyncIterator[None]:
             platforms_without_quick_replies=[
                 c.platform for c in CHANNELS if not c.native_quick_replies
             ],
-            on_replies=outbox.notify,
+            outbox=outbox,
         )
         app[ROUTER], app[OUTBOX] = router, outbox
         app[ACCEPT] = acceptor(sessions, on_new=router.notify)

@@ -84,19 +84,24 @@ def finish_turn(
     False (and nothing written) if the message is no longer ours: our lease ran out and another
     worker took it over; that worker finds the turn in the engine's tracker and enqueues it.
     """
-    now = datetime.now(UTC)
     with session_factory.begin() as session:
-        if not _update_if_ours(
-            session,
-            turn,
-            status=InboxStatus.DONE,
-            processed_at=now,
-            next_attempt_at=now,
-            last_error=None,
-        ):
-            return False
-        enqueue(session, replies, inbox_message_id=turn.inbox_id)
-        return True
+        return finish_turn_in(session, turn, replies)
+
+
+def finish_turn_in(session: Session, turn: Turn, replies: Sequence[OutboundMessage]) -> bool:
+    """`finish_turn` in the caller's transaction (which may also claim the first reply)."""
+    now = datetime.now(UTC)
+    if not _update_if_ours(
+        session,
+        turn,
+        status=InboxStatus.DONE,
+        processed_at=now,
+        next_attempt_at=now,
+        last_error=None,
+    ):
+        return False
+    enqueue(session, replies, inbox_message_id=turn.inbox_id)
+    return True
 
 
 def postpone(session_factory: sessionmaker[Session], turn: Turn, delay: float, error: str) -> bool:

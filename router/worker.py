@@ -2,8 +2,9 @@
 
 Per message: the text for the engine (a payload, a numbered choice, or text plus attachment
 descriptions), the turn, then in one transaction the replies into the outbox and the message
-marked done. Engine unreachable: the message goes back to `pending` with back-off, so its
-conversation waits while others go on; nothing is dropped.
+marked done; the outbox sender runs that transaction, claims the first reply in it and sends
+the replies as soon as it commits. Engine unreachable: the message goes back to `pending` with
+back-off, so its conversation waits while others go on; nothing is dropped.
 
 Exactly once across crashes: a message claimed before (its worker died, or the engine timed out
 after perhaps finishing the turn) is first looked up in the engine's tracker; if the engine
@@ -14,6 +15,7 @@ The outbox's UNIQUE (inbox_message_id, position) makes enqueueing a turn twice a
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, Protocol
@@ -50,6 +52,14 @@ class Engine(Protocol):
     ) -> list[EngineReply] | None: ...
 
 
+class Outbox(Protocol):
+    """Where a turn's replies go (`outbox.OutboxWorker`)."""
+
+    async def write_and_send(self, write: Callable[[Session], bool], conversation_key: str) -> bool:
+        """Run `write` (it enqueues the conversation's replies) and send them at once."""
+        ...
+
+
 class Router:
     """Runs dialogue turns for the inbox's messages, `concurrency` conversations at a time."""
 
@@ -60,7 +70,7 @@ class Router:
         *,
         concurrency: int = 16,
         platforms_without_quick_replies: Collection[str] = (),
-        on_replies: Callable[[], None] | None = None,
+        outbox: Outbox | None = None,
         poll_interval: float = 1.0,
         backoff: Backoff = ENGINE_BACKOFF,
         lease: float = 180.0,
@@ -69,7 +79,9 @@ class Router:
         """`platforms_without_quick_replies`: where buttons are shown as a numbered list, so a
         reply "2" or an option's title means that option (the connectors say which).
 
-        `on_replies` runs after a turn put replies in the outbox (give it `OutboxWorker.notify`).
+        `outbox`: the sender to hand each turn's replies to, so they go out the moment they are
+        committed (the transaction that stores them claims the first); without it, they wait
+        in the outbox for whoever claims them.
         `lease` must outlast a turn (the engine client's timeout plus two tracker reads): a
         message still processing after it is taken again. `release_claims_at_start` (default: on
         SQLite, where only one router process may run) retakes at once what the previous run
@@ -78,7 +90,7 @@ class Router:
         self.session_factory = session_factory
         self.engine = engine
         self.platforms_without_quick_replies = frozenset(platforms_without_quick_replies)
-        self.on_replies = on_replies
+        self.outbox = outbox
         self.backoff = backoff
         self.lease = lease
         if release_claims_at_start is None:
@@ -143,12 +155,15 @@ class Router:
             )
             return
         outgoing = [self._outbound(turn, reply) for reply in replies]
-        if not await asyncio.to_thread(
-            inbox_queue.finish_turn, self.session_factory, turn, outgoing
-        ):
+        if outgoing and self.outbox is not None:
+            write = functools.partial(inbox_queue.finish_turn_in, turn=turn, replies=outgoing)
+            ours = await self.outbox.write_and_send(write, turn.conversation_key)
+        else:
+            ours = await asyncio.to_thread(
+                inbox_queue.finish_turn, self.session_factory, turn, outgoing
+            )
+        if not ours:
             log.warning("router: message %d was taken over by another worker", turn.inbox_id)
-        elif outgoing and self.on_replies is not None:
-            self.on_replies()
 
     async def _replies(self, turn: Turn) -> list[EngineReply]:
         if turn.attempt > 1:
