@@ -24,7 +24,7 @@ from connectors.x.polling import run_polling
 from engine.client import EngineClient
 from gateway.channels import CHANNELS, Channel
 from gateway.metrics import Metrics
-from inbox.accept import AcceptResult, acceptor
+from inbox.accept import AcceptResult
 from inbox.messages import InboundMessage
 from inbox.poll_cursors import DatabaseCursorStore
 from outbox.messages import PlatformSender
@@ -120,7 +120,7 @@ async def _pipeline(app: web.Application) -> AsyncIterator[None]:
             outbox=outbox,
         )
         app[ROUTER], app[OUTBOX] = router, outbox
-        app[ACCEPT] = acceptor(sessions, on_new=router.notify)
+        app[ACCEPT] = router.accept
         await outbox.start()
         await router.start()
         pollers = [_start_x_polling(app, settings, http)] if _x_polls(settings) else []

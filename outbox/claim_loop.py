@@ -8,10 +8,10 @@ the first one's outcome) and return it: it runs in the same slot, at once. And a
 wait for the loop to find it: the transaction that creates a row may claim it too, in a slot
 kept for it beforehand (`reserve`), so the job starts the moment that transaction commits.
 
-Every claim in the process, the loops' and the targeted ones, runs on one thread, one at a time,
-in the order asked. On SQLite, which has no row locks, two claims side by side could both read a
-row as due and both take it. And claims are Python-heavy: two at once in threads slow each other
-down (the GIL), so the claim of a turn's first reply would wait behind the router's next claim.
+Every claim in the process, the loops' and those made in the writes that create or record rows,
+runs on one thread, one at a time, in the order asked. On SQLite, which has no row locks, two
+claims side by side could both read a row as due and both take it. And claims are Python-heavy:
+two at once in threads slow each other down (the GIL).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class ClaimLoop(Generic[Job]):
 
     `claim` is blocking (database work): it runs on the claims thread. Idle, the loop looks
     again every `poll_interval` seconds, or at once after `notify()` or when one of its jobs
-    ends. Reserved slots (`reserve`) count against `concurrency`.
+    ends (or a reserved slot is given back unused). Reserved slots count against `concurrency`.
     """
 
     def __init__(
@@ -145,9 +145,9 @@ class ClaimLoop(Generic[Job]):
     def _start_reserved(self, job: Job | None) -> None:
         self._reserved -= 1
         if job is not None:
-            self._track(asyncio.create_task(self._guarded(job)), self._reserved_finished)
+            self._track(asyncio.create_task(self._guarded(job)), self._finished)
         elif self._loop_waits_for_a_slot:
-            self._wakeup.set()
+            self._wakeup.set()  # the slot it kept is free again
 
     def _track(
         self, task: asyncio.Task[None], on_done: Callable[[asyncio.Task[None]], None]
@@ -171,13 +171,6 @@ class ClaimLoop(Generic[Job]):
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._active.discard(task)
         self._wakeup.set()  # a slot is free, and the conversation's next row may now be due
-
-    def _reserved_finished(self, task: asyncio.Task[None]) -> None:
-        self._active.discard(task)
-        # Its conversation has nothing more due: wake the loop only if it wants the slot (a
-        # needless claim of everything due would compete with the next turn's replies).
-        if self._loop_waits_for_a_slot:
-            self._wakeup.set()
 
 
 async def on_claims_thread(claim: Callable[..., Claimed], *args: object) -> Claimed:

@@ -16,12 +16,12 @@ and attempt number).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -54,26 +54,44 @@ def claim_due(session_factory: sessionmaker[Session], limit: int, lease: float) 
     """Claim up to `limit` due messages, each from a different conversation, oldest first."""
     if limit < 1:
         return []
-    now = datetime.now(UTC)
     try:
         with session_factory.begin() as session:
-            rows = claim_oldest_per_conversation(
-                session,
-                InboxMessage,
-                waiting=InboxStatus.PENDING,
-                working=InboxStatus.PROCESSING,
-                limit=limit,
-                lease=lease,
-                now=now,
-            )
-            for claimed in rows:
-                claimed.claimed_at = now
-            return [_turn(r) for r in rows]
+            return _claim(session, limit, lease)
     except IntegrityError:
         # Another router process claimed a message of one of these conversations between our
         # read and our write; the one-processing-per-conversation index refused ours.
         log.info("router: claim raced with another router; retrying")
         return []
+
+
+def claim_first_in(
+    session: Session, lease: float, conversation_keys: Collection[str]
+) -> Turn | None:
+    """In the caller's transaction: claim the oldest due message of these conversations, under
+    the same rules as `claim_due`. May raise IntegrityError on PostgreSQL when another router
+    process just claimed a message of the same conversation."""
+    where = [InboxMessage.conversation_key.in_(list(conversation_keys))]
+    claimed = _claim(session, 1, lease, where)
+    return claimed[0] if claimed else None
+
+
+def _claim(
+    session: Session, limit: int, lease: float, where: Sequence[ColumnElement[bool]] = ()
+) -> list[Turn]:
+    now = datetime.now(UTC)
+    rows = claim_oldest_per_conversation(
+        session,
+        InboxMessage,
+        waiting=InboxStatus.PENDING,
+        working=InboxStatus.PROCESSING,
+        limit=limit,
+        lease=lease,
+        now=now,
+        where=where,
+    )
+    for claimed in rows:
+        claimed.claimed_at = now
+    return [_turn(r) for r in rows]
 
 
 def finish_turn(

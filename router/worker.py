@@ -17,17 +17,19 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Protocol
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from structlog.contextvars import bound_contextvars
 
 from engine.client import EngineUnavailable
 from engine.replies import EngineReply
+from inbox.accept import AcceptResult, accept, accept_in
+from inbox.messages import InboundMessage
 from outbox.backoff import Backoff
-from outbox.claim_loop import ClaimLoop
+from outbox.claim_loop import ClaimLoop, on_claims_thread
 from outbox.enqueue import latest_buttons
 from outbox.messages import Button, OutboundMessage
 from router import inbox_queue
@@ -119,9 +121,44 @@ class Router:
         """New messages were accepted: look now rather than at the next poll."""
         self._loop.notify()
 
+    async def accept(self, messages: Sequence[InboundMessage]) -> AcceptResult:
+        """Store `messages` in the inbox (committed when this returns: the connectors' `accept`)
+        and, with a slot free, take the first due one in the same transaction: its turn starts
+        the moment that commits. The others are left to the loop, which is told.
+        """
+        reservation = self._loop.reserve()
+        if reservation is None:
+            result = await asyncio.to_thread(accept, self.session_factory, messages)
+            if result.new:
+                self.notify()
+            return result
+        work = asyncio.ensure_future(on_claims_thread(self._accept_and_take, messages))
+        # Started when the transaction is over, whatever happens to our caller meanwhile.
+        work.add_done_callback(lambda done: reservation.start(_taken(done)))
+        result, taken = await asyncio.shield(work)
+        if result.new > (taken is not None):
+            self.notify()
+        return result
+
     async def stop(self, grace: float = 10.0) -> None:
         """Stop taking messages; give turns in flight `grace` s to finish."""
         await self._loop.stop(grace)
+
+    def _accept_and_take(
+        self, messages: Sequence[InboundMessage]
+    ) -> tuple[AcceptResult, Turn | None]:
+        keys = {message.conversation_key for message in messages}
+        try:
+            with self.session_factory.begin() as session:
+                result = accept_in(session, messages)
+                if not result.new:
+                    return result, None
+                return result, inbox_queue.claim_first_in(session, self.lease, keys)
+        except IntegrityError:
+            # Another router process claimed a message of one of these conversations between
+            # our read and our write; the whole transaction was undone: store them alone.
+            log.info("router: claim raced with another router; accepting without it")
+            return accept(self.session_factory, messages), None
 
     async def _handle(self, turn: Turn) -> None:
         # Every log line of this turn, ours and the libraries', names its conversation.
@@ -195,3 +232,9 @@ class Router:
             buttons=reply.buttons,
             custom=reply.custom,
         )
+
+
+def _taken(work: asyncio.Future[tuple[AcceptResult, Turn | None]]) -> Turn | None:
+    if work.cancelled() or work.exception() is not None:
+        return None
+    return work.result()[1]
