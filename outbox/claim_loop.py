@@ -37,8 +37,8 @@ class ClaimLoop(Generic[Job]):
     when `handle` returns a job (claimed by it), that one next, in the same slot.
 
     `claim` is blocking (database work): it runs on the claims thread. Idle, the loop looks
-    again every `poll_interval` seconds, or at once after `notify()` or when one of its jobs
-    ends (or a reserved slot is given back unused). Reserved slots count against `concurrency`.
+    again every `poll_interval` seconds, at once after `notify()`, and when a slot frees up
+    while it waited for one. Reserved slots count against `concurrency`.
     """
 
     def __init__(
@@ -170,7 +170,10 @@ class ClaimLoop(Generic[Job]):
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._active.discard(task)
-        self._wakeup.set()  # a slot is free, and the conversation's next row may now be due
+        # A job claims its conversation's next row itself, or tells the loop (`notify`) what it
+        # made due: look again only if the loop is waiting for a slot.
+        if self._loop_waits_for_a_slot:
+            self._wakeup.set()
 
 
 async def on_claims_thread(claim: Callable[..., Claimed], *args: object) -> Claimed:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -94,20 +94,13 @@ def _claim(
     return [_turn(r) for r in rows]
 
 
-def finish_turn(
-    session_factory: sessionmaker[Session], turn: Turn, replies: Sequence[OutboundMessage]
-) -> bool:
-    """In one transaction: the replies into the outbox, the message marked done.
+def finish_turn_in(session: Session, turn: Turn, replies: Sequence[OutboundMessage]) -> bool:
+    """In the caller's transaction (the outbox sender's, which claims the first reply in it):
+    the replies into the outbox, the message marked done.
 
     False (and nothing written) if the message is no longer ours: our lease ran out and another
     worker took it over; that worker finds the turn in the engine's tracker and enqueues it.
     """
-    with session_factory.begin() as session:
-        return finish_turn_in(session, turn, replies)
-
-
-def finish_turn_in(session: Session, turn: Turn, replies: Sequence[OutboundMessage]) -> bool:
-    """`finish_turn` in the caller's transaction (which may also claim the first reply)."""
     now = datetime.now(UTC)
     if not _update_if_ours(
         session,
@@ -120,6 +113,15 @@ def finish_turn_in(session: Session, turn: Turn, replies: Sequence[OutboundMessa
         return False
     enqueue(session, replies, inbox_message_id=turn.inbox_id)
     return True
+
+
+def has_waiting(session: Session, conversation_key: str) -> bool:
+    """Whether the conversation has a message waiting (pending, due or not)."""
+    query = select(InboxMessage.id).where(
+        InboxMessage.conversation_key == conversation_key,
+        InboxMessage.status == InboxStatus.PENDING,
+    )
+    return session.scalar(query.limit(1)) is not None
 
 
 def postpone(session_factory: sessionmaker[Session], turn: Turn, delay: float, error: str) -> bool:

@@ -15,7 +15,6 @@ The outbox's UNIQUE (inbox_message_id, position) makes enqueueing a turn twice a
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Protocol
@@ -184,23 +183,40 @@ class Router:
             return
         except Exception as error:
             log.exception("router: message %d could not be processed", turn.inbox_id)
-            await asyncio.to_thread(
+            if await asyncio.to_thread(
                 inbox_queue.mark_failed,
                 self.session_factory,
                 turn,
                 f"{type(error).__name__}: {error}",
-            )
+            ):
+                self.notify()  # the conversation goes on: its next message is due
             return
-        outgoing = [self._outbound(turn, reply) for reply in replies]
+        await self._finish(turn, [self._outbound(turn, reply) for reply in replies])
+
+    async def _finish(self, turn: Turn, outgoing: list[OutboundMessage]) -> None:
+        next_waiting: list[bool] = []
+
+        def write(session: Session) -> bool:
+            if not inbox_queue.finish_turn_in(session, turn, outgoing):
+                return False
+            # A message of the conversation that came during the turn is due now: the loop is
+            # told, rather than looking for one after every turn (a claim of everything due
+            # that would compete with the sending of this turn's replies).
+            next_waiting.append(inbox_queue.has_waiting(session, turn.conversation_key))
+            return True
+
         if outgoing and self.outbox is not None:
-            write = functools.partial(inbox_queue.finish_turn_in, turn=turn, replies=outgoing)
             ours = await self.outbox.write_and_send(write, turn.conversation_key)
         else:
-            ours = await asyncio.to_thread(
-                inbox_queue.finish_turn, self.session_factory, turn, outgoing
-            )
+            ours = await asyncio.to_thread(self._in_transaction, write)
         if not ours:
             log.warning("router: message %d was taken over by another worker", turn.inbox_id)
+        elif any(next_waiting):
+            self.notify()
+
+    def _in_transaction(self, write: Callable[[Session], bool]) -> bool:
+        with self.session_factory.begin() as session:
+            return write(session)
 
     async def _replies(self, turn: Turn) -> list[EngineReply]:
         if turn.attempt > 1:

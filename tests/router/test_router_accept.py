@@ -6,11 +6,13 @@ the claim loop; everything else is left to the loop, under the same claim rules.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.replies import EngineReply
 from inbox.messages import InboundMessage
 from router import Router, inbox_queue
 from router.inbox_queue import Turn, claim_due
@@ -125,3 +127,39 @@ async def test_a_redelivered_message_is_neither_stored_nor_taken_again(
 
     assert (again.new, again.duplicates) == (0, 1)
     assert len(fake_rasa.received) == 1
+
+
+async def test_after_a_message_that_failed_the_conversations_next_one_goes_at_once(
+    sessions: sessionmaker[Session],
+) -> None:
+    class BuggyEngine:
+        def __init__(self) -> None:
+            self.texts: list[str] = []
+
+        async def turn(
+            self, sender_id: str, text: str, metadata: Mapping[str, Any]
+        ) -> list[EngineReply]:
+            self.texts.append(text)
+            await asyncio.sleep(0.1)
+            if text == "boom":
+                raise RuntimeError("a bug")
+            return [EngineReply(f"you said: {text}")]
+
+        async def replies_after(self, sender_id: str, inbox_id: int | str) -> None:
+            return None
+
+    engine = BuggyEngine()
+    router = Router(sessions, engine, poll_interval=LOOP_ASLEEP)
+    await router.start()
+    try:
+        await accepted_now(router, customer_message("boom"))
+        await until(lambda: engine.texts == ["boom"])
+        await accepted_now(router, customer_message("next"))  # waits for the failing turn
+        await until(
+            lambda: (
+                [r.status for r in inbox_rows(sessions)] == [InboxStatus.FAILED, InboxStatus.DONE]
+            ),
+            timeout=2.0,
+        )
+    finally:
+        await router.stop(grace=1.0)
