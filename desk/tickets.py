@@ -254,6 +254,18 @@ def open_ticket_id(session: Session, conversation_key: str) -> int | None:
     )
 
 
+def held_conversations(session: Session, conversation_keys: Collection[str]) -> set[str]:
+    """Which of these conversations a ticket holds now (people own them, not the bot)."""
+    return set(
+        session.scalars(
+            select(HandoffRequest.conversation_id).where(
+                HandoffRequest.conversation_id.in_(list(conversation_keys)),
+                HandoffRequest.status.in_(_NOT_CLOSED),
+            )
+        )
+    )
+
+
 def version(session: Session) -> str:
     """Changes whenever any ticket changes: what live consoles compare."""
     newest, count, top = session.execute(

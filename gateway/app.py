@@ -29,7 +29,7 @@ from desk.web.state import DESK, DESK_SESSIONS, WATCHER
 from engine.client import EngineClient
 from gateway.channels import CHANNELS, Channel
 from gateway.metrics import Metrics
-from inbox.accept import AcceptResult, acceptor
+from inbox.accept import AcceptResult
 from inbox.messages import InboundMessage
 from inbox.poll_cursors import DatabaseCursorStore
 from outbox.messages import PlatformSender
@@ -124,11 +124,11 @@ async def _pipeline(app: web.Application) -> AsyncIterator[None]:
             platforms_without_quick_replies=[
                 c.platform for c in CHANNELS if not c.native_quick_replies
             ],
-            on_replies=outbox.notify,
+            outbox=outbox,
             on_ticket_message=watcher.poke,
         )
         app[ROUTER], app[OUTBOX] = router, outbox
-        app[ACCEPT] = acceptor(sessions, on_new=router.notify)
+        app[ACCEPT] = router.accept
         app[DESK_SESSIONS], app[WATCHER] = sessions, watcher
         app[DESK] = Desk(
             sessions,

@@ -34,12 +34,19 @@ def accept(
     """
     if not messages:
         return AcceptResult(new=0, duplicates=0)
+    with session_factory.begin() as session:
+        return accept_in(session, messages)
+
+
+def accept_in(session: Session, messages: Sequence[InboundMessage]) -> AcceptResult:
+    """`accept` in the caller's transaction (the router's, which may take a message in it)."""
+    if not messages:
+        return AcceptResult(new=0, duplicates=0)
     now = datetime.now(UTC)
     # sorted() is stable: messages with equal timestamps keep the order the platform gave.
     rows = [_row(message, now) for message in sorted(messages, key=lambda m: m.sent_at)]
-    with session_factory.begin() as session:
-        statement = _insert_ignoring_duplicates(session).returning(InboxMessage.id)
-        new = len(session.execute(statement, rows).all())
+    statement = _insert_ignoring_duplicates(session).returning(InboxMessage.id)
+    new = len(session.execute(statement, rows).all())
     return AcceptResult(new=new, duplicates=len(messages) - new)
 
 

@@ -28,6 +28,10 @@ class OutboundMessage:
     # Sent by a person (the desk) rather than the bot: Messenger needs the HUMAN_AGENT tag
     # past 24 hours.
     from_person: bool = False
+    # A later reply of the same turn (or batch of a person's replies): it goes out right after
+    # the one before, so a connector need not announce it with a typing bubble. Set by the
+    # outbox from the row's position when it sends; `enqueue` numbers replies by their order.
+    follows_previous: bool = False
 
     @property
     def conversation_key(self) -> str:

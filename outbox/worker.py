@@ -12,17 +12,19 @@ the time between the platform's answer and one UPDATE, which follows it immediat
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Mapping
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from structlog.contextvars import bound_contextvars
 
 from outbox import queue
 from outbox.backoff import Backoff
-from outbox.claim_loop import ClaimLoop
+from outbox.claim_loop import ClaimLoop, on_claims_thread
 from outbox.messages import PlatformSender, SendOutcome, SendResult
-from outbox.queue import Delivery
+from outbox.queue import Delivery, NextReply, Recorded
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,33 @@ class OutboxWorker:
         """New replies were enqueued: look now rather than at the next poll."""
         self._loop.notify()
 
+    async def write_and_send(self, write: Callable[[Session], bool], conversation_key: str) -> bool:
+        """Run `write(session)`, which enqueues replies of `conversation_key` (False: it wrote
+        nothing), in a transaction that also claims the conversation's first due reply; once
+        it commits, send that reply and the ones after it at once. Returns what `write` did.
+
+        For the router: a turn's replies go out without waiting for the claim loop, and without
+        a write of their own before the first. They are claimed under the same rules as the
+        loop's claims (one reply sending per conversation, oldest first, with a lease), so the
+        loop and other processes may take part of them and nothing goes out twice. A reply to
+        retry waits for the loop, due after its back-off. With every slot busy, `write` runs
+        alone and the loop is told.
+        """
+        reservation = self._loop.reserve()
+        if reservation is None:
+            written = await asyncio.to_thread(self._write, write)
+            if written:
+                self.notify()
+            return written
+        work = asyncio.ensure_future(
+            on_claims_thread(self._write_and_claim, write, conversation_key)
+        )
+        # Started when the transaction is over, whatever happens to our caller meanwhile: a
+        # reply it claimed goes out even if the router is stopped while it commits.
+        work.add_done_callback(lambda done: reservation.start(_claimed(done)))
+        written, _ = await asyncio.shield(work)
+        return written
+
     async def stop(self, grace: float = 10.0) -> None:
         """Stop claiming; give sends in flight `grace` s to finish."""
         await self._loop.stop(grace)
@@ -98,18 +127,52 @@ class OutboxWorker:
     def _claim(self, limit: int) -> list[Delivery]:
         return queue.claim_due(self.session_factory, list(self.senders), limit, self.lease)
 
-    async def _deliver(self, delivery: Delivery) -> None:
-        with bound_contextvars(conversation=delivery.message.conversation_key):
-            await self._deliver_one(delivery)
+    def _write(self, write: Callable[[Session], bool]) -> bool:
+        with self.session_factory.begin() as session:
+            return write(session)
 
-    async def _deliver_one(self, delivery: Delivery) -> None:
-        result = await self._send(delivery)
-        if self.on_result is not None:
-            self.on_result(delivery, result)
+    def _write_and_claim(
+        self, write: Callable[[Session], bool], conversation_key: str
+    ) -> tuple[bool, Delivery | None]:
+        next_reply = NextReply(list(self.senders), self.lease)
+        try:
+            with self.session_factory.begin() as session:
+                if not write(session):
+                    return False, None
+                return True, queue.claim_next_in(session, next_reply, conversation_key)
+        except IntegrityError:
+            # Another process claimed one of the conversation's replies between our read and our
+            # write, and goes on with the conversation; the whole transaction was undone.
+            log.info("outbox: claim raced with another sender; writing without it")
+            return self._write(write), None
+
+    async def _deliver(self, delivery: Delivery) -> Delivery | None:
+        """Send one reply and record the outcome; the conversation's next reply, if that write
+        claimed it."""
+        with bound_contextvars(conversation=delivery.message.conversation_key):
+            result = await self._send(delivery)
+            if self.on_result is not None:
+                self.on_result(delivery, result)
+            record = self._recording(delivery, result)
+            # Going on with the conversation is a claim: none once stopping.
+            following = None if self._loop.stopping else NextReply(list(self.senders), self.lease)
+            recorded = await on_claims_thread(record, following)
+        if not recorded.ours:
+            log.warning(
+                "outbox: reply %d was taken over by another worker (lease of %.0f s ran out)",
+                delivery.outbox_id,
+                self.lease,
+            )
+        return recorded.following
+
+    def _recording(
+        self, delivery: Delivery, result: SendResult
+    ) -> Callable[[NextReply | None], Recorded]:
+        """The write that records `result` (logged here), as a call taking the `NextReply`."""
         ids = list(result.platform_message_ids)
         if result.outcome is SendOutcome.SENT:
-            recorded = await asyncio.to_thread(queue.mark_sent, self.session_factory, delivery, ids)
-        elif result.outcome is SendOutcome.RETRY and not self._out_of_attempts(delivery):
+            return functools.partial(queue.mark_sent, self.session_factory, delivery, ids)
+        if result.outcome is SendOutcome.RETRY and not self._out_of_attempts(delivery):
             delay = self.backoff.delay(delivery.attempt, result.retry_after)
             error = result.error or "the platform asked us to try again later"
             log.info(
@@ -119,28 +182,19 @@ class OutboxWorker:
                 delay,
                 error,
             )
-            recorded = await asyncio.to_thread(
+            return functools.partial(
                 queue.retry_later, self.session_factory, delivery, delay, error, ids
             )
-        else:
-            error = result.error or "the platform refused the reply"
-            if result.outcome is SendOutcome.RETRY:
-                error = f"gave up after {delivery.attempt} tries: {error}"
-            log.warning(
-                "outbox: reply %d to %s could not be delivered: %s",
-                delivery.outbox_id,
-                delivery.message.conversation_key,
-                error,
-            )
-            recorded = await asyncio.to_thread(
-                queue.mark_failed, self.session_factory, delivery, error, ids
-            )
-        if not recorded:
-            log.warning(
-                "outbox: reply %d was taken over by another worker (lease of %.0f s ran out)",
-                delivery.outbox_id,
-                self.lease,
-            )
+        error = result.error or "the platform refused the reply"
+        if result.outcome is SendOutcome.RETRY:
+            error = f"gave up after {delivery.attempt} tries: {error}"
+        log.warning(
+            "outbox: reply %d to %s could not be delivered: %s",
+            delivery.outbox_id,
+            delivery.message.conversation_key,
+            error,
+        )
+        return functools.partial(queue.mark_failed, self.session_factory, delivery, error, ids)
 
     async def _send(self, delivery: Delivery) -> SendResult:
         sender = self.senders.get(delivery.message.platform)
@@ -158,6 +212,12 @@ class OutboxWorker:
 
     def _out_of_attempts(self, delivery: Delivery) -> bool:
         return self.max_attempts is not None and delivery.attempt >= self.max_attempts
+
+
+def _claimed(work: asyncio.Future[tuple[bool, Delivery | None]]) -> Delivery | None:
+    if work.cancelled() or work.exception() is not None:
+        return None
+    return work.result()[1]
 
 
 def _is_sqlite(session_factory: sessionmaker[Session]) -> bool:

@@ -16,16 +16,16 @@ and attempt number).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from desk.tickets import take_customer_message
+from desk.tickets import held_conversations, take_customer_message
 from outbox.enqueue import enqueue
 from outbox.messages import OutboundMessage
 from store.claims import claim_oldest_per_conversation
@@ -50,27 +50,17 @@ class Turn:
     user_name: str | None
     user_handle: str | None
     received_at: datetime
+    # A ticket held the conversation when the message was claimed: a person owns it.
+    held: bool = False
 
 
 def claim_due(session_factory: sessionmaker[Session], limit: int, lease: float) -> list[Turn]:
     """Claim up to `limit` due messages, each from a different conversation, oldest first."""
     if limit < 1:
         return []
-    now = datetime.now(UTC)
     try:
         with session_factory.begin() as session:
-            rows = claim_oldest_per_conversation(
-                session,
-                InboxMessage,
-                waiting=InboxStatus.PENDING,
-                working=InboxStatus.PROCESSING,
-                limit=limit,
-                lease=lease,
-                now=now,
-            )
-            for claimed in rows:
-                claimed.claimed_at = now
-            return [_turn(r) for r in rows]
+            return _claim(session, limit, lease)
     except IntegrityError:
         # Another router process claimed a message of one of these conversations between our
         # read and our write; the one-processing-per-conversation index refused ours.
@@ -78,27 +68,66 @@ def claim_due(session_factory: sessionmaker[Session], limit: int, lease: float) 
         return []
 
 
-def finish_turn(
-    session_factory: sessionmaker[Session], turn: Turn, replies: Sequence[OutboundMessage]
-) -> bool:
-    """In one transaction: the replies into the outbox, the message marked done.
+def claim_first_in(
+    session: Session, lease: float, conversation_keys: Collection[str]
+) -> Turn | None:
+    """In the caller's transaction: claim the oldest due message of these conversations, under
+    the same rules as `claim_due`. May raise IntegrityError on PostgreSQL when another router
+    process just claimed a message of the same conversation."""
+    where = [InboxMessage.conversation_key.in_(list(conversation_keys))]
+    claimed = _claim(session, 1, lease, where)
+    return claimed[0] if claimed else None
+
+
+def _claim(
+    session: Session, limit: int, lease: float, where: Sequence[ColumnElement[bool]] = ()
+) -> list[Turn]:
+    now = datetime.now(UTC)
+    rows = claim_oldest_per_conversation(
+        session,
+        InboxMessage,
+        waiting=InboxStatus.PENDING,
+        working=InboxStatus.PROCESSING,
+        limit=limit,
+        lease=lease,
+        now=now,
+        where=where,
+    )
+    for claimed in rows:
+        claimed.claimed_at = now
+    # Read in the claim's transaction, so a turn needs no extra one to know it.
+    held = held_conversations(session, {r.conversation_key for r in rows}) if rows else set()
+    return [_turn(r, held=r.conversation_key in held) for r in rows]
+
+
+def finish_turn_in(session: Session, turn: Turn, replies: Sequence[OutboundMessage]) -> bool:
+    """In the caller's transaction (the outbox sender's, which claims the first reply in it):
+    the replies into the outbox, the message marked done.
 
     False (and nothing written) if the message is no longer ours: our lease ran out and another
     worker took it over; that worker finds the turn in the engine's tracker and enqueues it.
     """
     now = datetime.now(UTC)
-    with session_factory.begin() as session:
-        if not _update_if_ours(
-            session,
-            turn,
-            status=InboxStatus.DONE,
-            processed_at=now,
-            next_attempt_at=now,
-            last_error=None,
-        ):
-            return False
-        enqueue(session, replies, inbox_message_id=turn.inbox_id)
-        return True
+    if not _update_if_ours(
+        session,
+        turn,
+        status=InboxStatus.DONE,
+        processed_at=now,
+        next_attempt_at=now,
+        last_error=None,
+    ):
+        return False
+    enqueue(session, replies, inbox_message_id=turn.inbox_id)
+    return True
+
+
+def has_waiting(session: Session, conversation_key: str) -> bool:
+    """Whether the conversation has a message waiting (pending, due or not)."""
+    query = select(InboxMessage.id).where(
+        InboxMessage.conversation_key == conversation_key,
+        InboxMessage.status == InboxStatus.PENDING,
+    )
+    return session.scalar(query.limit(1)) is not None
 
 
 def give_to_ticket(session_factory: sessionmaker[Session], turn: Turn) -> int | None:
@@ -174,7 +203,7 @@ def _update_if_ours(session: Session, turn: Turn, **values: object) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
-def _turn(row: InboxMessage) -> Turn:
+def _turn(row: InboxMessage, *, held: bool = False) -> Turn:
     return Turn(
         inbox_id=row.id,
         attempt=row.attempts,
@@ -188,4 +217,5 @@ def _turn(row: InboxMessage) -> Turn:
         user_name=row.user_name,
         user_handle=row.user_handle,
         received_at=row.received_at,
+        held=held,
     )

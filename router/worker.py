@@ -5,8 +5,9 @@ to the ticket and the engine is not called at all; otherwise the engine answers.
 
 Per message: the text for the engine (a payload, a numbered choice, or text plus attachment
 descriptions), the turn, then in one transaction the replies into the outbox and the message
-marked done. Engine unreachable: the message goes back to `pending` with back-off, so its
-conversation waits while others go on; nothing is dropped.
+marked done; the outbox sender runs that transaction, claims the first reply in it and sends
+the replies as soon as it commits. Engine unreachable: the message goes back to `pending` with
+back-off, so its conversation waits while others go on; nothing is dropped.
 
 Exactly once across crashes: a message claimed before (its worker died, or the engine timed out
 after perhaps finishing the turn) is first looked up in the engine's tracker; if the engine
@@ -18,17 +19,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Protocol
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from structlog.contextvars import bound_contextvars
 
 from engine.client import EngineUnavailable
 from engine.replies import EngineReply
+from inbox.accept import AcceptResult, accept, accept_in
+from inbox.messages import InboundMessage
 from outbox.backoff import Backoff
-from outbox.claim_loop import ClaimLoop
+from outbox.claim_loop import ClaimLoop, on_claims_thread
 from outbox.enqueue import latest_buttons
 from outbox.messages import Button, OutboundMessage
 from router import inbox_queue
@@ -53,6 +56,14 @@ class Engine(Protocol):
     ) -> list[EngineReply] | None: ...
 
 
+class Outbox(Protocol):
+    """Where a turn's replies go (`outbox.OutboxWorker`)."""
+
+    async def write_and_send(self, write: Callable[[Session], bool], conversation_key: str) -> bool:
+        """Run `write` (it enqueues the conversation's replies) and send them at once."""
+        ...
+
+
 class Router:
     """Runs dialogue turns for the inbox's messages, `concurrency` conversations at a time."""
 
@@ -63,7 +74,7 @@ class Router:
         *,
         concurrency: int = 16,
         platforms_without_quick_replies: Collection[str] = (),
-        on_replies: Callable[[], None] | None = None,
+        outbox: Outbox | None = None,
         on_ticket_message: Callable[[], None] | None = None,
         poll_interval: float = 1.0,
         backoff: Backoff = ENGINE_BACKOFF,
@@ -73,8 +84,10 @@ class Router:
         """`platforms_without_quick_replies`: where buttons are shown as a numbered list, so a
         reply "2" or an option's title means that option (the connectors say which).
 
-        `on_replies` runs after a turn put replies in the outbox (give it `OutboxWorker.notify`),
-        `on_ticket_message` after a message went to a person's ticket (live consoles).
+        `outbox`: the sender to hand each turn's replies to, so they go out the moment they are
+        committed (the transaction that stores them claims the first); without it, they wait
+        in the outbox for whoever claims them. `on_ticket_message` runs after a message went to
+        a person's ticket (live consoles).
         `lease` must outlast a turn (the engine client's timeout plus two tracker reads): a
         message still processing after it is taken again. `release_claims_at_start` (default: on
         SQLite, where only one router process may run) retakes at once what the previous run
@@ -83,7 +96,7 @@ class Router:
         self.session_factory = session_factory
         self.engine = engine
         self.platforms_without_quick_replies = frozenset(platforms_without_quick_replies)
-        self.on_replies = on_replies
+        self.outbox = outbox
         self.on_ticket_message = on_ticket_message
         self.backoff = backoff
         self.lease = lease
@@ -113,9 +126,44 @@ class Router:
         """New messages were accepted: look now rather than at the next poll."""
         self._loop.notify()
 
+    async def accept(self, messages: Sequence[InboundMessage]) -> AcceptResult:
+        """Store `messages` in the inbox (committed when this returns: the connectors' `accept`)
+        and, with a slot free, take the first due one in the same transaction: its turn starts
+        the moment that commits. The others are left to the loop, which is told.
+        """
+        reservation = self._loop.reserve()
+        if reservation is None:
+            result = await asyncio.to_thread(accept, self.session_factory, messages)
+            if result.new:
+                self.notify()
+            return result
+        work = asyncio.ensure_future(on_claims_thread(self._accept_and_take, messages))
+        # Started when the transaction is over, whatever happens to our caller meanwhile.
+        work.add_done_callback(lambda done: reservation.start(_taken(done)))
+        result, taken = await asyncio.shield(work)
+        if result.new > (taken is not None):
+            self.notify()
+        return result
+
     async def stop(self, grace: float = 10.0) -> None:
         """Stop taking messages; give turns in flight `grace` s to finish."""
         await self._loop.stop(grace)
+
+    def _accept_and_take(
+        self, messages: Sequence[InboundMessage]
+    ) -> tuple[AcceptResult, Turn | None]:
+        keys = {message.conversation_key for message in messages}
+        try:
+            with self.session_factory.begin() as session:
+                result = accept_in(session, messages)
+                if not result.new:
+                    return result, None
+                return result, inbox_queue.claim_first_in(session, self.lease, keys)
+        except IntegrityError:
+            # Another router process claimed a message of one of these conversations between
+            # our read and our write; the whole transaction was undone: store them alone.
+            log.info("router: claim raced with another router; accepting without it")
+            return accept(self.session_factory, messages), None
 
     async def _handle(self, turn: Turn) -> None:
         # Every log line of this turn, ours and the libraries', names its conversation.
@@ -125,13 +173,9 @@ class Router:
     async def _handle_turn(self, turn: Turn) -> None:
         try:
             # A person holds the conversation: the message is theirs, the bot says nothing.
-            ticket_id = await asyncio.to_thread(
-                inbox_queue.give_to_ticket, self.session_factory, turn
-            )
-            if ticket_id is not None:
-                log.info("router: message %d went to ticket %d", turn.inbox_id, ticket_id)
-                if self.on_ticket_message is not None:
-                    self.on_ticket_message()
+            # (Checked again in the transaction that gives it to the ticket: if the ticket ended
+            # since the claim, the bot answers after all.)
+            if turn.held and await self._give_to_ticket(turn):
                 return
             replies = await self._replies(turn)
         except (EngineUnavailable, OperationalError) as error:
@@ -150,20 +194,50 @@ class Router:
             return
         except Exception as error:
             log.exception("router: message %d could not be processed", turn.inbox_id)
-            await asyncio.to_thread(
+            if await asyncio.to_thread(
                 inbox_queue.mark_failed,
                 self.session_factory,
                 turn,
                 f"{type(error).__name__}: {error}",
-            )
+            ):
+                self.notify()  # the conversation goes on: its next message is due
             return
-        outgoing = [self._outbound(turn, reply) for reply in replies]
-        if not await asyncio.to_thread(
-            inbox_queue.finish_turn, self.session_factory, turn, outgoing
-        ):
+        await self._finish(turn, [self._outbound(turn, reply) for reply in replies])
+
+    async def _give_to_ticket(self, turn: Turn) -> bool:
+        ticket_id = await asyncio.to_thread(inbox_queue.give_to_ticket, self.session_factory, turn)
+        if ticket_id is None:
+            return False
+        log.info("router: message %d went to ticket %d", turn.inbox_id, ticket_id)
+        if self.on_ticket_message is not None:
+            self.on_ticket_message()
+        self.notify()  # the conversation's next message, if any, is due now
+        return True
+
+    async def _finish(self, turn: Turn, outgoing: list[OutboundMessage]) -> None:
+        next_waiting: list[bool] = []
+
+        def write(session: Session) -> bool:
+            if not inbox_queue.finish_turn_in(session, turn, outgoing):
+                return False
+            # A message of the conversation that came during the turn is due now: the loop is
+            # told, rather than looking for one after every turn (a claim of everything due
+            # that would compete with the sending of this turn's replies).
+            next_waiting.append(inbox_queue.has_waiting(session, turn.conversation_key))
+            return True
+
+        if outgoing and self.outbox is not None:
+            ours = await self.outbox.write_and_send(write, turn.conversation_key)
+        else:
+            ours = await asyncio.to_thread(self._in_transaction, write)
+        if not ours:
             log.warning("router: message %d was taken over by another worker", turn.inbox_id)
-        elif outgoing and self.on_replies is not None:
-            self.on_replies()
+        elif any(next_waiting):
+            self.notify()
+
+    def _in_transaction(self, write: Callable[[Session], bool]) -> bool:
+        with self.session_factory.begin() as session:
+            return write(session)
 
     async def _replies(self, turn: Turn) -> list[EngineReply]:
         if turn.attempt > 1:
@@ -195,3 +269,9 @@ class Router:
             buttons=reply.buttons,
             custom=reply.custom,
         )
+
+
+def _taken(work: asyncio.Future[tuple[AcceptResult, Turn | None]]) -> Turn | None:
+    if work.cancelled() or work.exception() is not None:
+        return None
+    return work.result()[1]

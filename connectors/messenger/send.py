@@ -1,7 +1,8 @@
 """`MessengerSender`: delivers one `OutboundMessage` through the Send API (the outbox's port).
 
-One reply may take several requests: `typing_on` first (its failures are ignored), then one
-request per text part, quick replies on the last. The page access token travels in the
+One reply may take several requests: `typing_on` first (its failures are ignored; not before a
+reply that follows the previous one of its turn), then one request per text part, quick replies
+on the last. The page access token travels in the
 `Authorization` header, never in a URL, so it cannot leak into logs or exception texts.
 """
 
@@ -93,7 +94,11 @@ class MessengerSender:
             return SendResult(SendOutcome.PERMANENT, error="Nothing to send: the reply is empty")
         key = _reply_key(message)
         parts_done, sent_ids = self._partial_sends.pop(key, (0, ()))
-        await self._typing_on(message.user_id)
+        # The bubble says "an answer is coming" before a turn's first reply. The replies after
+        # it follow within milliseconds, and Messenger hides the bubble when a message arrives:
+        # a bubble before each of them could not be seen, yet would cost each a round trip.
+        if not message.follows_previous:
+            await self._typing_on(message.user_id)
 
         fields = messaging_fields(message)
         for body in objects[parts_done:]:

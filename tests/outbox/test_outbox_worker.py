@@ -169,6 +169,31 @@ async def test_the_sender_gets_the_reply_as_the_router_or_desk_enqueued_it(
     assert received == [original]
 
 
+async def test_a_turns_later_replies_say_they_follow_the_one_before(
+    sessions: sessionmaker[Session],
+) -> None:
+    received: list[OutboundMessage] = []
+
+    class Recording:
+        platform = "messenger"
+
+        async def send(self, message: OutboundMessage) -> SendResult:
+            received.append(message)
+            return SendResult(SendOutcome.SENT, ("pid",))
+
+    put_in_outbox(sessions, [reply("Let me check."), reply("Found it."), reply("Anything else?")])
+
+    async with running_outbox(sessions, {"messenger": Recording()}):
+        await until(settled(sessions, 3))
+
+    # So a connector shows "typing" once, before the first.
+    assert [(m.text, m.follows_previous) for m in received] == [
+        ("Let me check.", False),
+        ("Found it.", True),
+        ("Anything else?", True),
+    ]
+
+
 async def test_a_retry_is_retried_with_back_off_until_sent(
     sessions: sessionmaker[Session],
 ) -> None:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import EngineClient
@@ -19,7 +19,7 @@ from outbox import enqueue
 from outbox.backoff import Backoff
 from outbox.messages import OutboundMessage
 from router import Router
-from store.models import InboxMessage, InboxStatus, OutboxStatus
+from store.models import InboxMessage, InboxStatus, OutboxMessage, OutboxStatus
 from tests.engine_client.fake_rasa import FakeRasa
 from tests.inbox.database import customer_message, inbox_rows, outbox_rows, until
 
@@ -93,16 +93,26 @@ async def test_a_message_becomes_the_bots_replies_in_the_outbox(
     }
 
 
-async def test_the_outbox_is_told_when_replies_were_enqueued(
+async def test_a_turns_replies_are_handed_to_the_outbox_in_the_transaction_that_stores_them(
     sessions: sessionmaker[Session], fake_rasa: FakeRasa
 ) -> None:
-    told: list[str] = []
+    handed: list[tuple[str, bool, int]] = []
+
+    class Outbox:
+        async def write_and_send(self, write: Callable[[Session], bool], key: str) -> bool:
+            with sessions.begin() as session:  # the outbox's transaction: it may claim in it
+                written = write(session)
+                stored = session.scalar(select(func.count()).select_from(OutboxMessage))
+            handed.append((key, written, stored or 0))
+            return written
+
+    fake_rasa.script = lambda text: [{"text": "Hi!"}, {"text": "How can I help?"}]
     accept(sessions, [customer_message("hello")])
 
-    async with running_router(sessions, fake_rasa, on_replies=lambda: told.append("replies")):
+    async with running_router(sessions, fake_rasa, outbox=Outbox()):
         await until(all_done(sessions, 1))
 
-    assert told == ["replies"]
+    assert handed == [("messenger:page-1:u1", True, 2)]
 
 
 async def test_a_pressed_button_sends_its_payload_and_attachments_are_described(

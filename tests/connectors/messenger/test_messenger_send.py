@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import pytest
 
@@ -55,6 +56,20 @@ async def test_messenger_sends_a_response_after_typing_on(
     )
     assert [c.sender_action or "message" for c in simulator.calls] == ["typing_on", "message"]
     assert sent.path.endswith("/me/messages")
+
+
+async def test_messenger_shows_typing_only_before_the_first_reply_of_a_turn(
+    sender: MessengerSender, simulator: MessengerSimulator
+) -> None:
+    first = await sender.send(reply("Let me check."))
+    second = await sender.send(replace(reply("It is on its way."), follows_previous=True))
+
+    assert first.outcome is second.outcome is SendOutcome.SENT
+    assert [c.sender_action or c.text for c in simulator.calls] == [
+        "typing_on",
+        "Let me check.",
+        "It is on its way.",
+    ]
 
 
 async def test_messenger_token_travels_in_a_header_not_the_url(
