@@ -5,7 +5,7 @@ thread), then the side effects — wake the outbox, resume the engine, tell live
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol, TypeVar
@@ -41,6 +41,9 @@ class ChannelRules:
     # How long after the customer's last message a person may still reply (None: no limit).
     person_reply_window: timedelta | None = None
     profile_url: Callable[[str, str | None], str | None] = lambda user_id, handle: None
+    # The customer's name from their user id, where the platform's messages carry none
+    # (desk.names fills tickets with it in the background).
+    lookup_name: Callable[[str], Awaitable[str | None]] | None = None
 
 
 class EngineUnreachable(DeskError):

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.x.api import build_client
 from connectors.x.polling import run_polling
 from desk.live import TicketWatcher
+from desk.names import keep_names_filled
 from desk.service import ChannelRules, Desk
 from desk.web import create_desk_app
 from desk.web.state import DESK, DESK_SESSIONS, WATCHER
@@ -138,6 +139,11 @@ async def _pipeline(app: web.Application) -> AsyncIterator[None]:
                     can_send=c.platform in senders,
                     person_reply_window=c.person_reply_window,
                     profile_url=c.profile_url,
+                    lookup_name=(
+                        c.name_lookup(settings, http)
+                        if c.name_lookup is not None and c.platform in senders
+                        else None
+                    ),
                 )
                 for c in CHANNELS
             },
@@ -147,15 +153,21 @@ async def _pipeline(app: web.Application) -> AsyncIterator[None]:
         watcher.start()
         await outbox.start()
         await router.start()
-        pollers = [_start_x_polling(app, settings, http)] if _x_polls(settings) else []
-        log.info("gateway.started", platforms=sorted(senders), polling=bool(pollers))
+        background = [_start_x_polling(app, settings, http)] if _x_polls(settings) else []
+        polling = bool(background)
+        # Names the platforms' messages lack are asked for beside the pipeline, not in it.
+        if any(rules.lookup_name for rules in app[DESK].channels.values()):
+            background.append(
+                asyncio.create_task(keep_names_filled(app[DESK], watcher), name="desk-names")
+            )
+        log.info("gateway.started", platforms=sorted(senders), polling=polling)
         try:
             yield
         finally:
-            for poller in pollers:
-                poller.cancel()
+            for task in background:
+                task.cancel()
                 with suppress(asyncio.CancelledError):
-                    await poller
+                    await task
             await router.stop()
             await outbox.stop()
             await watcher.stop()

@@ -20,6 +20,8 @@ from outbox.messages import PlatformSender
 from settings import Settings
 
 Accept = Callable[[Sequence[InboundMessage]], Awaitable[Any]]
+# A customer's name from their user id, None when the platform does not say.
+NameLookup = Callable[[str], Awaitable[str | None]]
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class Channel:
     # For the desk: how late a person may still reply, and the customer's profile address.
     person_reply_window: timedelta | None
     profile_url: Callable[[str, str | None], str | None]
+    # Where webhooks carry no name, how the desk asks for it (None: the messages carry it).
+    name_lookup: Callable[[Settings, aiohttp.ClientSession], NameLookup] | None = None
 
 
 CHANNELS = (
@@ -47,6 +51,7 @@ CHANNELS = (
         sender=lambda s, http: messenger.MessengerSender.from_settings(s, session=http),
         person_reply_window=messenger.PERSON_REPLY_WINDOW,
         profile_url=messenger.profile_url,
+        name_lookup=lambda s, http: messenger.MessengerProfiles.from_settings(s, http).name,
     ),
     Channel(
         platform=x.PLATFORM,

@@ -1,12 +1,14 @@
 """Facebook Messenger: webhook in (verify, parse, hand to the inbox), Send API out.
 
-The gateway mounts `routes(accept, settings)` and gives the outbox a `MessengerSender`.
+The gateway mounts `routes(accept, settings)`, gives the outbox a `MessengerSender` and the desk
+`MessengerProfiles` (customers' names, which webhooks do not carry).
 Everything Messenger-specific lives in this folder.
 """
 
 from datetime import timedelta
 
 from connectors.messenger.events import PLATFORM
+from connectors.messenger.profiles import MessengerProfiles
 from connectors.messenger.send import MessengerSender
 from connectors.messenger.webhook import WEBHOOK_PATH, routes
 
@@ -15,6 +17,7 @@ __all__ = [
     "PERSON_REPLY_WINDOW",
     "PLATFORM",
     "WEBHOOK_PATH",
+    "MessengerProfiles",
     "MessengerSender",
     "profile_url",
     "routes",

@@ -70,8 +70,9 @@ class MessengerChannel:
 
     async def post(self, user_id: str, name: str, text: str, payload: str | None) -> GatewayAnswer:
         """A message, or a tapped quick reply (Meta sends its title as the text)."""
-        # Messenger webhooks carry no name: the gateway would ask the Graph API for it.
-        event = self.simulator.message_event(user_id, text, quick_reply_payload=payload)
+        # Messenger webhooks carry no name: the simulator keeps it as the customer's profile,
+        # where the desk asks the Graph API for it.
+        event = self.simulator.message_event(user_id, text, quick_reply_payload=payload, name=name)
         body = self.simulator.webhook_body(self.simulator.entry(event))
         try:
             async with asyncio.timeout(GATEWAY_TIMEOUT):

@@ -1,10 +1,15 @@
-"""A fake Messenger: the Graph Send API as a real aiohttp server on loopback, and Meta's webhook
-client that POSTs signed events to our gateway. Shared by tests, benchmarks and the local sandbox.
+"""A fake Messenger: the Graph Send API and User Profile API as a real aiohttp server on
+loopback, and Meta's webhook client that POSTs signed events to our gateway. Shared by tests,
+benchmarks and the local sandbox.
 
     async with MessengerSimulator(app_secret="s3cret", page_id="1234") as sim:
         sender = MessengerSender(page_access_token="token", graph_api_url=sim.graph_api_url)
-        await sim.post_message(webhook_url, user_id="42", text="Where is my parcel?")
+        await sim.post_message(webhook_url, user_id="42", text="Where is my parcel?", name="Ann")
         calls = await sim.wait_for_sends(1)
+
+A customer who wrote with a `name` (or was given one with `add_profile`) has a profile:
+`GET /{version}/{psid}?fields=first_name,last_name` answers with it, as Meta does for people who
+messaged the page; webhooks themselves carry no name, as on Meta.
 
 It checks what Meta checks (limits, messaging type, token) so a connector bug shows up as the same
 error code Meta would answer, and it can be told to fail the next sends.
@@ -55,6 +60,8 @@ OUTSIDE_WINDOW = {
     "error_subcode": 2018278,
 }
 INVALID_TOKEN = {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190}
+# What Meta answers (HTTP 400) for a PSID the page does not know.
+UNKNOWN_OBJECT_SUBCODE = 33
 
 _LIMITS = {"text": 2000, "quick_replies": 13, "title": 20, "payload": 1000}
 _MESSAGE_TAGS = {
@@ -64,6 +71,8 @@ _MESSAGE_TAGS = {
     "ACCOUNT_UPDATE",
 }
 _SENDER_ACTIONS = {"typing_on", "typing_off", "mark_seen"}
+# Fields the User Profile API gives a page for a person who messaged it (a subset).
+_PROFILE_FIELDS = {"id", "name", "first_name", "last_name", "profile_pic"}
 _SIGN = object()  # default of `signature`: sign the body correctly
 # Where our gateway serves the Messenger webhook, when a bare gateway URL is given.
 DEFAULT_WEBHOOK_PATH = "/webhooks/messenger"
@@ -115,6 +124,16 @@ class GraphCall:
         return 200 <= self.status < 300
 
 
+@dataclass(frozen=True)
+class ProfileLookup:
+    """One User Profile API request the simulator received, and its answer's status."""
+
+    user_id: str
+    url: str  # path and query string as requested: a token must never be in it
+    header_token: str | None  # the token from the Authorization header, if it came there
+    status: int
+
+
 @dataclass
 class _Failure:
     status: int
@@ -154,6 +173,9 @@ class MessengerSimulator:
         self.page_access_token = page_access_token
         self.version = version
         self.calls: list[GraphCall] = []
+        self.lookups: list[ProfileLookup] = []
+        self.profiles: dict[str, tuple[str, str]] = {}  # PSID → (first name, last name)
+        self._lookup_failures: deque[tuple[int, dict[str, Any]]] = deque()
         self._host, self._port = host, port
         self._failures: deque[_Failure] = deque()
         self._let_through = 0  # successful sends still due before the queued failures start
@@ -168,6 +190,7 @@ class MessengerSimulator:
         app = web.Application()
         app.router.add_post(f"/{self.version}/me/messages", self._send_api)
         app.router.add_post(f"/{self.version}/{{page_id}}/messages", self._send_api)
+        app.router.add_get(f"/{self.version}/{{user_id}}", self._profile_api)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
@@ -231,9 +254,11 @@ class MessengerSimulator:
             self._failures.append(_Failure(status, body, dict(headers or {}), sender_actions))
 
     def reset(self) -> None:
-        """Forget recorded calls and queued failures."""
+        """Forget recorded calls and queued failures (profiles stay)."""
         self.calls.clear()
+        self.lookups.clear()
         self._failures.clear()
+        self._lookup_failures.clear()
         self._let_through = 0
 
     async def wait_for_sends(self, count: int, timeout: float = 5.0) -> list[GraphCall]:
@@ -275,6 +300,64 @@ class MessengerSimulator:
         answer = {"recipient_id": recipient, "message_id": mid}
         return self._record(request, body, token, 200, answer, message_id=mid)
 
+    # --- the User Profile API: who a PSID is ---------------------------------------------------
+
+    def add_profile(self, user_id: str, name: str) -> None:
+        """The customer `user_id` is called `name` ("Giulia Rossi": first name up to the first
+        space, the rest the last name)."""
+        first, _, last = name.strip().partition(" ")
+        self.profiles[user_id] = (first, last.strip())
+
+    def fail_next_lookups(
+        self, count: int = 1, *, status: int = 500, error: Mapping[str, Any] | None = None
+    ) -> None:
+        """Refuse the next `count` profile lookups with `status` and a Graph `error` body."""
+        body = dict(error) if error is not None else _default_error(status)
+        self._lookup_failures.extend((status, body) for _ in range(count))
+
+    async def _profile_api(self, request: web.Request) -> web.Response:
+        user_id = request.match_info["user_id"]
+        status, answer = self._profile_answer(
+            user_id, _access_token(request), request.query.get("fields")
+        )
+        url, header_token = str(request.rel_url), _header_token(request)
+        self.lookups.append(ProfileLookup(user_id, url, header_token, status))
+        self._changed.set()
+        return web.json_response(answer, status=status)
+
+    def _profile_answer(
+        self, user_id: str, token: str | None, fields: str | None
+    ) -> tuple[int, dict[str, Any]]:
+        if self.page_access_token is not None and token != self.page_access_token:
+            return 400, {"error": INVALID_TOKEN}
+        if self._lookup_failures:
+            status, error = self._lookup_failures.popleft()
+            return status, {"error": error}
+        profile = self.profiles.get(user_id)
+        if profile is None:
+            answer = _graph_error(
+                100,
+                f"Unsupported get request. Object with ID '{user_id}' does not exist, cannot be "
+                "loaded due to missing permissions, or does not support this operation.",
+            )
+            error = answer["error"]
+            error.update(type="GraphMethodException", error_subcode=UNKNOWN_OBJECT_SUBCODE)
+            return 400, answer
+        wanted = [f for f in (fields or "first_name,last_name,profile_pic").split(",") if f]
+        unknown = [f for f in wanted if f not in _PROFILE_FIELDS]
+        if unknown:
+            message = f"(#100) Tried accessing nonexisting field ({unknown[0]}) on node type (User)"
+            return 400, _graph_error(100, message)
+        first, last = profile
+        known = {
+            "id": user_id,
+            "name": f"{first} {last}".strip(),
+            "first_name": first,
+            "last_name": last,
+            "profile_pic": f"https://platform-lookaside.example/{user_id}.jpg",
+        }
+        return 200, {field: known[field] for field in wanted} | {"id": user_id}
+
     def _next_failure(self, *, is_action: bool) -> _Failure | None:
         if not self._failures or (is_action and not self._failures[0].sender_actions):
             return None
@@ -314,8 +397,13 @@ class MessengerSimulator:
         quick_reply_payload: str | None = None,
         attachments: list[dict[str, Any]] | None = None,
         timestamp: int | None = None,
+        name: str | None = None,
     ) -> dict[str, Any]:
-        """A `messaging[]` item: the customer wrote (or tapped a quick reply, or sent a file)."""
+        """A `messaging[]` item: the customer wrote (or tapped a quick reply, or sent a file).
+
+        `name` is not in the event (Meta sends none): it becomes the customer's profile."""
+        if name:
+            self.add_profile(user_id, name)
         message: dict[str, Any] = {"mid": mid or _new_mid()}
         if text is not None:
             message["text"] = text
@@ -480,11 +568,15 @@ def _validate(body: dict[str, Any]) -> str | None:
 
 
 def _access_token(request: web.Request) -> str | None:
+    return _header_token(request) or request.query.get("access_token")
+
+
+def _header_token(request: web.Request) -> str | None:
     authorization = request.headers.get("Authorization", "")
     for scheme in ("Bearer ", "OAuth "):
         if authorization.startswith(scheme):
             return authorization[len(scheme) :]
-    return request.query.get("access_token")
+    return None
 
 
 def _graph_error(code: int, message: str) -> dict[str, Any]:

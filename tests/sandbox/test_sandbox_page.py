@@ -3,6 +3,7 @@ what the bot sends to the simulators shows up in that customer's conversation.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from connectors.messenger import MessengerProfiles
 from connectors.x.api import build_client
 from sandbox.page.app import STATIC, page_app
 from sandbox.simulator.server import SandboxConfig, Simulators
@@ -76,6 +78,17 @@ async def test_messenger_message_reaches_the_gateway_signed(
     assert item["message"]["text"] == "Where is my parcel?"
     assert "quick_reply" not in item["message"]
     assert gateway.refused == 0
+
+
+async def test_messenger_customer_name_is_a_graph_profile_not_part_of_the_webhook(
+    page: Page, gateway: StandInGateway, gateway_settings: Settings
+) -> None:
+    await say(page, "messenger", "Where is my parcel?")
+
+    assert "Giulia" not in json.dumps(gateway.bodies("messenger"))
+    async with aiohttp.ClientSession() as http:
+        profiles = MessengerProfiles.from_settings(gateway_settings, http)
+        assert await profiles.name(GIULIA) == "Giulia Rossi"
 
 
 async def test_messenger_quick_reply_carries_its_payload(

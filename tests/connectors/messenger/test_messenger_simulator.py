@@ -51,3 +51,34 @@ async def test_messenger_simulator_serves_the_page_id_path_and_records_what_arri
     [sent] = await simulator.wait_for_sends(1, timeout=1)
     assert answer == {"recipient_id": "42", "message_id": sent.message_id}
     assert simulator.received("42") == ["hi"]
+
+
+async def test_messenger_simulator_profiles_answer_as_the_user_profile_api(
+    simulator: MessengerSimulator,
+) -> None:
+    simulator.add_profile("42", "Giulia Rossi")
+    headers = {"Authorization": f"Bearer {simulator.page_access_token}"}
+    async with aiohttp.ClientSession() as client:
+
+        async def get(path: str, **params: str) -> tuple[int, Any]:
+            url = f"{simulator.graph_api_url}/{path}"
+            async with client.get(url, params=params, headers=headers) as r:
+                return r.status, await r.json()
+
+        assert await get("42", fields="first_name,last_name") == (
+            200,
+            {"first_name": "Giulia", "last_name": "Rossi", "id": "42"},
+        )
+        status, unknown = await get("43", fields="first_name")
+        assert (status, unknown["error"]["code"], unknown["error"]["error_subcode"]) == (
+            400,
+            100,
+            33,
+        )
+        status, bad_field = await get("42", fields="email")
+        assert (status, bad_field["error"]["code"]) == (400, 100)
+        headers["Authorization"] = "Bearer not-the-token"
+        status, refused = await get("42", fields="first_name")
+        assert (status, refused["error"]["code"]) == (400, 190)
+    assert [c.status for c in simulator.lookups] == [200, 400, 400, 400]
+    assert simulator.calls == []  # lookups are not sends
