@@ -107,15 +107,7 @@ def finish_turn_in(session: Session, turn: Turn, replies: Sequence[OutboundMessa
     False (and nothing written) if the message is no longer ours: our lease ran out and another
     worker took it over; that worker finds the turn in the engine's tracker and enqueues it.
     """
-    now = datetime.now(UTC)
-    if not _update_if_ours(
-        session,
-        turn,
-        status=InboxStatus.DONE,
-        processed_at=now,
-        next_attempt_at=now,
-        last_error=None,
-    ):
+    if not _mark_done(session, turn):
         return False
     enqueue(session, replies, inbox_message_id=turn.inbox_id)
     return True
@@ -140,15 +132,7 @@ def give_to_ticket(session_factory: sessionmaker[Session], turn: Turn) -> int | 
         ticket_id = take_customer_message(session, turn.conversation_key, turn.received_at)
         if ticket_id is None:
             return None
-        now = datetime.now(UTC)
-        if not _update_if_ours(
-            session,
-            turn,
-            status=InboxStatus.DONE,
-            processed_at=now,
-            next_attempt_at=now,
-            last_error=None,
-        ):
+        if not _mark_done(session, turn):
             transaction.rollback()  # not ours any more: the worker that has it decides
             return None
         return ticket_id
@@ -188,6 +172,18 @@ def release_claims(session_factory: sessionmaker[Session]) -> int:
             .values(next_attempt_at=datetime.now(UTC))
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _mark_done(session: Session, turn: Turn) -> bool:
+    now = datetime.now(UTC)
+    return _update_if_ours(
+        session,
+        turn,
+        status=InboxStatus.DONE,
+        processed_at=now,
+        next_attempt_at=now,
+        last_error=None,
+    )
 
 
 def _update_if_ours(session: Session, turn: Turn, **values: object) -> bool:
