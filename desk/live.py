@@ -1,8 +1,8 @@
 """Live consoles: one watcher per process notices any ticket change and wakes every open page.
 
 Tickets change in other processes too (the action server opens them), so the watcher looks at
-the database's version of the tickets (`desk.tickets.version`) every `interval` seconds, and at
-once when this process changed something (`poke`).
+the database's version of the tickets (`desk.tickets.version`, two index lookups) every
+`interval` seconds, and at once when this process changed something (`poke`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 class TicketWatcher:
     """Tells subscribers the tickets' version whenever it changes."""
 
-    def __init__(self, sessions: sessionmaker[Session], interval: float = 0.25) -> None:
+    def __init__(self, sessions: sessionmaker[Session], interval: float = 0.1) -> None:
         self.sessions = sessions
         self.interval = interval
         self.current = ""
