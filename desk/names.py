@@ -22,14 +22,14 @@ from sqlalchemy import select, update
 
 from desk.live import TicketWatcher
 from desk.service import Desk
+from desk.tickets import NOT_CLOSED
 from store.handoffs import NAME_MAX
-from store.models import HandoffRequest, HandoffStatus
+from store.models import HandoffRequest
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER = 600.0  # seconds: at most one lookup per ticket per ten minutes while it fails
 IDLE = 60.0  # seconds: look again at least this often (failed lookups come due), changes or not
-_NOT_CLOSED = (HandoffStatus.OPEN, HandoffStatus.CLAIMED)
 # Tickets looked at per pass; more wait for the next one (a backlog after a platform outage).
 _BATCH = 200
 
@@ -90,7 +90,7 @@ class NameFiller:
             rows = session.execute(
                 select(HandoffRequest.id, HandoffRequest.platform, HandoffRequest.customer_id)
                 .where(
-                    HandoffRequest.status.in_(_NOT_CLOSED),
+                    HandoffRequest.status.in_(NOT_CLOSED),
                     HandoffRequest.customer_name.is_(None),
                     HandoffRequest.platform.in_(platforms),
                 )

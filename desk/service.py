@@ -161,11 +161,11 @@ class Desk:
             tickets.end(session, ticket_id, agent, resolution)
             row = session.get(HandoffRequest, ticket_id)
             if resolution is Resolution.RETURNED_TO_BOT and row is not None:
-                address = conversation.split(":", 2)
-                if self.rules(row.platform).can_send and len(address) == 3:
+                address = tickets.customer_address(row)
+                if self.rules(row.platform).can_send and address is not None:
                     enqueue(
                         session,
-                        [OutboundMessage(address[0], address[1], address[2], BACK_TO_BOT)],
+                        [OutboundMessage(*address, BACK_TO_BOT)],
                         handoff_request_id=ticket_id,
                     )
 

@@ -35,7 +35,8 @@ from store.models import (
 NOTE_MAX = 5_000
 REPLY_MAX = 5_000
 PRIORITY_ORDER = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2}
-_NOT_CLOSED = (HandoffStatus.OPEN, HandoffStatus.CLAIMED)
+# A ticket in these holds its conversation: people own it, not the bot.
+NOT_CLOSED = (HandoffStatus.OPEN, HandoffStatus.CLAIMED)
 
 
 class DeskError(Exception):
@@ -200,7 +201,7 @@ def queue(
     if statuses is not None:
         query = query.where(HandoffRequest.status.in_(tuple(statuses)))
     elif not include_closed:
-        query = query.where(HandoffRequest.status.in_(_NOT_CLOSED))
+        query = query.where(HandoffRequest.status.in_(NOT_CLOSED))
     if assignee_id is not None:
         query = query.where(HandoffRequest.assignee_id == assignee_id)
     return [_summary(row, name) for row, name in session.execute(query)]
@@ -210,10 +211,10 @@ def queue_counts(session: Session) -> dict[str, int]:
     """How many tickets are open (unclaimed) and claimed."""
     rows = session.execute(
         select(HandoffRequest.status, func.count())
-        .where(HandoffRequest.status.in_(_NOT_CLOSED))
+        .where(HandoffRequest.status.in_(NOT_CLOSED))
         .group_by(HandoffRequest.status)
     )
-    counts = {status.value: 0 for status in _NOT_CLOSED}
+    counts = {status.value: 0 for status in NOT_CLOSED}
     counts.update({str(status): count for status, count in rows})
     return counts
 
@@ -247,7 +248,7 @@ def open_ticket_id(session: Session, conversation_key: str) -> int | None:
         select(HandoffRequest.id)
         .where(
             HandoffRequest.conversation_id == conversation_key,
-            HandoffRequest.status.in_(_NOT_CLOSED),
+            HandoffRequest.status.in_(NOT_CLOSED),
         )
         .order_by(HandoffRequest.id.desc())
         .limit(1)
@@ -260,7 +261,7 @@ def held_conversations(session: Session, conversation_keys: Collection[str]) -> 
         session.scalars(
             select(HandoffRequest.conversation_id).where(
                 HandoffRequest.conversation_id.in_(list(conversation_keys)),
-                HandoffRequest.status.in_(_NOT_CLOSED),
+                HandoffRequest.status.in_(NOT_CLOSED),
             )
         )
     )
@@ -352,7 +353,12 @@ def reply(
             f"{_days(now - last)} ago. Reach them another way (the order's e-mail), "
             "or close the ticket."
         )
-    platform, account_id, user_id = _address(row)
+    address = customer_address(row)
+    if address is None:
+        raise DeskError(
+            f"Ticket {row.id}'s conversation ({row.platform}) has no platform address to reply to."
+        )
+    platform, account_id, user_id = address
     message = OutboundMessage(
         platform=platform, account_id=account_id, user_id=user_id, text=text, from_person=True
     )
@@ -522,13 +528,12 @@ def _latest_handle(session: Session, conversation_key: str) -> str | None:
     )
 
 
-def _address(row: HandoffRequest) -> tuple[str, str, str]:
-    """(platform, account, user) from the conversation key `platform:account:user`."""
+def customer_address(row: HandoffRequest) -> tuple[str, str, str] | None:
+    """(platform, account, user) from the conversation key `platform:account:user`; None for a
+    conversation that did not come through a platform (the engine's REST channel)."""
     parts = row.conversation_id.split(":", 2)
     if len(parts) != 3 or parts[0] != row.platform:
-        raise DeskError(
-            f"Ticket {row.id}'s conversation ({row.platform}) has no platform address to reply to."
-        )
+        return None
     return parts[0], parts[1], parts[2]
 
 
@@ -563,6 +568,7 @@ __all__: Sequence[str] = [
     "TranscriptEntry",
     "add_note",
     "claim",
+    "customer_address",
     "detail",
     "end",
     "open_ticket_id",

@@ -28,7 +28,7 @@ from structlog.contextvars import bound_contextvars
 
 from engine.client import EngineUnavailable
 from engine.replies import EngineReply
-from inbox.accept import AcceptResult, accept, accept_in
+from inbox.accept import AcceptResult, accept, accept_in, acceptor
 from inbox.messages import InboundMessage
 from outbox.backoff import Backoff
 from outbox.claim_loop import ClaimLoop, on_claims_thread
@@ -104,6 +104,8 @@ class Router:
             bind = session_factory.kw.get("bind")
             release_claims_at_start = bind is not None and bind.dialect.name == "sqlite"
         self.release_claims_at_start = release_claims_at_start
+        # No slot free: only store, and tell the loop.
+        self._accept_only = acceptor(session_factory, on_new=self.notify)
         self._loop = ClaimLoop(
             "router",
             lambda limit: inbox_queue.claim_due(self.session_factory, limit, self.lease),
@@ -133,10 +135,7 @@ class Router:
         """
         reservation = self._loop.reserve()
         if reservation is None:
-            result = await asyncio.to_thread(accept, self.session_factory, messages)
-            if result.new:
-                self.notify()
-            return result
+            return await self._accept_only(messages)
         work = asyncio.ensure_future(on_claims_thread(self._accept_and_take, messages))
         # Started when the transaction is over, whatever happens to our caller meanwhile.
         work.add_done_callback(lambda done: reservation.start(_taken(done)))
