@@ -18,6 +18,8 @@ from typing import Any
 from codes.checksums import ALGORITHMS
 
 COURIERS_DIR = Path(__file__).resolve().parent / "couriers"
+# Formats this project defines itself (same JSON format), loaded after the copied ones.
+OUR_COURIERS_DIR = Path(__file__).resolve().parent / "couriers_ours"
 
 _KNOWN_VALIDATION_KEYS = {"checksum", "serial_number_format", "additional"}
 # PCRE/Ruby spell a named group `(?<Name>...)`; Python spells it `(?P<Name>...)`.
@@ -133,4 +135,4 @@ def load_formats(directory: Path = COURIERS_DIR) -> tuple[TrackingFormat, ...]:
 @cache
 def shipped_formats() -> tuple[TrackingFormat, ...]:
     """The formats shipped with the product, loaded once."""
-    return load_formats()
+    return load_formats() + load_formats(OUR_COURIERS_DIR)

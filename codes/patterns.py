@@ -56,9 +56,16 @@ def tracking_pattern(formats: tuple[TrackingFormat, ...] | None = None) -> str:
     """One pattern for every tracking-number format.
 
     Formats whose numbers are longer go first (by their shortest valid test number), so that
-    where a number is followed by letters the longer reading is still tried first.
+    where a number is followed by letters the longer reading is still tried first. Formats built
+    on a loose class that admits spaces (DHL eCommerce's `[0-9A-Z\s]{10,39}`) go last: they
+    would otherwise take the head of a more specific number ("LX 687 496 511" of an S10 "LX 687
+    496 511 IT").
     """
-    ordered = sorted(formats or shipped_formats(), key=_shortest_example, reverse=True)
+    ordered = sorted(
+        formats or shipped_formats(),
+        key=lambda f: (not _CLASS_WITH_SPACE.search(f.pattern), _shortest_example(f)),
+        reverse=True,
+    )
     return _alternation([_for_free_text(f.pattern) for f in ordered], _END + _NOT_CONTINUED)
 
 

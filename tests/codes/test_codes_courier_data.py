@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from codes import check_code
-from codes.definitions import COURIERS_DIR, TrackingFormat, shipped_formats
+from codes.definitions import COURIERS_DIR, OUR_COURIERS_DIR, TrackingFormat, shipped_formats
 from codes.tracking import identify, match_format, normalize
 
 FORMATS = shipped_formats()
@@ -37,7 +37,8 @@ VALID_ELSEWHERE = {
 
 def test_all_shipped_formats_are_loaded() -> None:
     assert len(list(COURIERS_DIR.glob("*.json"))) == 18
-    assert len(FORMATS) == 39
+    assert len(list(OUR_COURIERS_DIR.glob("*.json"))) == 1
+    assert len(FORMATS) == 40
     assert len({fmt.id for fmt in FORMATS}) == len(FORMATS)
 
 
