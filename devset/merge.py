@@ -11,6 +11,7 @@ kept in the project. Rows marked not English are left out. Writes devset/labels/
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -23,6 +24,7 @@ INTENTS = {
     "account_help", "faq", "human_handoff", "complaint", "out_of_scope",
 }  # fmt: skip
 ENTITIES = {"tracking_number", "order_code"}
+_SHOP_NUMBER = re.compile(r"#[0-9]{4,8}")
 
 
 def spans(text: str, codes: list[dict[str, str]]) -> list[dict[str, object]]:
@@ -38,7 +40,12 @@ def spans(text: str, codes: list[dict[str, str]]) -> list[dict[str, object]]:
         if start < 0:
             raise ValueError("a code value is not in its text")
         seen[value] += 1
-        out.append({"entity": entity, "start": start, "end": start + len(value)})
+        end = start + len(value)
+        # "#" is the number sign, not part of the code, except in the shop's own "#12345"
+        # format (labelling decision, nlu_data/README.md).
+        if text[start] == "#" and not _SHOP_NUMBER.fullmatch(value):
+            start += 1
+        out.append({"entity": entity, "start": start, "end": end})
     return sorted(out, key=lambda s: s["start"])  # type: ignore[arg-type,return-value]
 
 

@@ -37,7 +37,7 @@ def split_of(digest: str) -> Split:
 
 @cache
 def read_source(path: Path = SOURCE) -> list[str]:
-    """Every text of the customer-tweets file, by data row number (0 = the first after the header)."""
+    """Every text of the customer-tweets file by data row number (0: first after the header)."""
     with path.open(encoding="utf-8", newline="") as handle:
         return [row["text"] for row in csv.DictReader(handle)]
 
@@ -84,7 +84,9 @@ def load(split: Split | None = None) -> list[Labelled]:
                     intent=item["intent"],
                     needs_human=bool(item["needs_human"]),
                     reply=bool(item.get("reply", False)),
-                    entities=tuple(Span(e["entity"], e["start"], e["end"]) for e in item["entities"]),
+                    entities=tuple(
+                        Span(e["entity"], e["start"], e["end"]) for e in item["entities"]
+                    ),
                 )
             )
     return sorted(out, key=lambda r: r.row)

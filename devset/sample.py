@@ -15,8 +15,9 @@ import argparse
 import json
 import random
 
-from devset.rows import CHECK_SHARE, ROWS, SOURCE, read_source, split_of, text_hash
 from lingua import Language, LanguageDetectorBuilder
+
+from devset.rows import CHECK_SHARE, ROWS, SOURCE, read_source, split_of, text_hash
 
 SEED = 20261206
 _LANGUAGES = (
@@ -63,8 +64,10 @@ def main() -> None:
         for item in sorted(kept, key=lambda r: r["row"]):
             out.write(json.dumps(item) + "\n")
     checks = sum(r["split"] == "check" for r in kept)
-    print(f"{len(kept)} rows from {SOURCE.name} ({checks} check, {len(kept) - checks} tune; "
-          f"check share {CHECK_SHARE:.0%} by hash) -> {args.out}")
+    print(
+        f"{len(kept)} rows from {SOURCE.name} ({checks} check, {len(kept) - checks} tune; "
+        f"check share {CHECK_SHARE:.0%} by hash) -> {args.out}"
+    )
 
 
 if __name__ == "__main__":
