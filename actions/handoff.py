@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import conversation
+from actions.lookups import answer_lookup, codes_in_latest_message
 from actions.responses import render
 from actions.runtime import sessions
 from desk.preferences import business_hours, sla_targets
@@ -129,6 +130,16 @@ def summary(reason: HandoffReason, last_text: str, checks: list[dict[str, Any]])
     return " — ".join(parts)[:300]
 
 
+def tell_what_the_store_knows(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+) -> None:
+    """Codes in the latest message get their lookup answered, whatever the message asked."""
+    language = tracker.get_slot("language") or "en"
+    for found in codes_in_latest_message(tracker):
+        if found.known:
+            answer_lookup(dispatcher, domain, found, language)
+
+
 class ActionHandoff(Action):
     """The customer asked for a person, or complained: hand off at once."""
 
@@ -138,11 +149,13 @@ class ActionHandoff(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        tell_what_the_store_knows(dispatcher, tracker, domain)
         intent = conversation.latest_intent(tracker)
         if intent == "complaint":
             reason = HandoffReason.COMPLAINT
         elif intent == "deny":  # said no when asked for a code: a person finds the order
-            reason = HandoffReason.OTHER
+            problem = conversation.parcel_purpose(tracker) == "delivery_problem"
+            reason = HandoffReason.DELIVERY_PROBLEM if problem else HandoffReason.OTHER
         else:
             reason = HandoffReason.CUSTOMER_REQUEST
         return hand_off(dispatcher, tracker, domain, reason)

@@ -8,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import conversation
-from actions.handoff import hand_off
+from actions.handoff import hand_off, tell_what_the_store_knows
 from store.models import HandoffReason
 
 # Responses that end by offering a person: a "yes" right after one of them means "hand me over".
@@ -24,6 +24,8 @@ OFFERS_A_PERSON = frozenset(
         "utter_message_too_long",
         "utter_shipment_exception",
         "utter_shipment_returned",
+        "utter_out_of_scope_offer_person",
+        "utter_offer_person_unsure",
     }
 )
 
@@ -37,6 +39,7 @@ class ActionAnswerTopic(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        tell_what_the_store_knows(dispatcher, tracker, domain)
         intent = conversation.latest_intent(tracker)
         dispatcher.utter_message(response=f"utter_topic_{intent}")
         return []

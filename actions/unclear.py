@@ -13,6 +13,8 @@ from rasa_sdk.types import DomainDict
 from actions import conversation
 from actions.handoff import hand_off
 from actions.language import detect_language
+from actions.lookups import codes_in_latest_message, merge_check
+from actions.signals import has_problem_or_anger
 from store.models import HandoffReason
 
 # Longer than any question a customer types on a phone: ask for the gist (or a person).
@@ -73,7 +75,27 @@ class ActionReadMessage(Action):
         # The conversation's language is the one of its first message long enough to tell.
         if language in ("en", "it") and tracker.get_slot("language") is None:
             events.append(SlotSet("language", language))
-        return events
+        return events + _codes_in_context(tracker)
+
+
+def _codes_in_context(tracker: Tracker) -> list[EventType]:
+    """Every code the customer writes, whatever the message is about, is checked and looked up
+    at once, so the handoff's context and the ticket have it. A parcel question without a code
+    ("it's still not here") is about the code given earlier in the conversation."""
+    checks: list[dict[str, Any]] = list(tracker.get_slot("code_checks") or [])
+    found = codes_in_latest_message(tracker)
+    for lookup in found:
+        checks = merge_check(checks, lookup.record)
+    events: list[EventType] = [SlotSet("code_checks", checks)] if found else []
+    earlier = [c for c in checks if c.get("valid")]
+    if (
+        not found
+        and earlier
+        and conversation.latest_intent(tracker) in conversation.PARCEL_PURPOSES
+        and tracker.get_slot("parcel_code") is None
+    ):
+        events.append(SlotSet("parcel_code", earlier[-1]["code"]))
+    return events
 
 
 class ActionRespondUnclear(Action):
@@ -94,10 +116,22 @@ class ActionRespondUnclear(Action):
             dispatcher.utter_message(response="utter_message_too_long")
             return []
         intent = conversation.latest_intent(tracker)
+        first_message = len(conversation.user_events(tracker)) <= 1
+        troubled = has_problem_or_anger(text)
         if intent == "out_of_scope":
-            dispatcher.utter_message(response="utter_out_of_scope")
+            # "I can't help with that" is only for a calm first message about something else: a
+            # customer with a problem, an angry one or one writing again is offered a person.
+            if troubled or not first_message:
+                dispatcher.utter_message(response="utter_out_of_scope_offer_person")
+            else:
+                dispatcher.utter_message(response="utter_out_of_scope")
             return []
         if conversation.previous_user_intent(tracker) in conversation.UNCLEAR_INTENTS:
             return hand_off(dispatcher, tracker, domain, HandoffReason.REPEATED_MISUNDERSTANDING)
-        dispatcher.utter_message(response="utter_not_understood")
+        # Not sure what it is: no guess acted on. A problem gets a person offered at once; anything
+        # else one short question, with the menu.
+        if troubled:
+            dispatcher.utter_message(response="utter_offer_person_unsure")
+        else:
+            dispatcher.utter_message(response="utter_not_understood")
         return []

@@ -77,6 +77,7 @@ def test_words_and_yes_no_emoji_are_readable(text: str) -> None:
     assert read(text)["message_unreadable"] is False
 
 
+@pytest.mark.usefixtures("store_database")
 def test_a_code_makes_a_foreign_message_readable() -> None:
     text = "Buongiorno, dove si trova il mio pacco 1Z5R89390357567127?"
     entities = [{"entity": "tracking_number", "value": "1Z5R89390357567127"}]
