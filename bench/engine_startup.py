@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sandbox.stack import environment_python, free_port, start_engine, trained_model
+from sandbox.stack import RASA, free_port, start_engine, trained_model
 from settings import REPO_ROOT
 
 RESULTS = Path(__file__).resolve().parent / "results" / "engine_startup.json"
@@ -46,7 +46,7 @@ def startup_seconds(model: Path, starts: int) -> list[float]:
 
 def training_seconds() -> tuple[float, Path]:
     """Wall time of one forced full `rasa train`, in a temp dir; returns (seconds, log path)."""
-    rasa = environment_python("engine").parent / "rasa"
+    rasa = RASA
     log = Path(tempfile.mkstemp(prefix="bench-train-", suffix=".log")[1])
     with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
         args = [

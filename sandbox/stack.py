@@ -28,6 +28,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# The engine's `rasa` with the repo on its path (config.yml names components in nlu_components/).
+RASA = REPO_ROOT / "scripts" / "rasa.sh"
+
+
 def environment_python(name: str) -> Path:
     """The interpreter of the `app` or `engine` environment (built on first use)."""
     venv = subprocess.run(
@@ -132,7 +136,7 @@ def start_engine(
     if tracker_db:
         tracker = f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{tracker_db}"\n'
     endpoints.write_text(f'action_endpoint:\n  url: "{action_url}/webhook"\n{tracker}')
-    rasa = environment_python("engine").parent / "rasa"
+    rasa = RASA
     args = [
         str(rasa), "run", "--enable-api", "--model", str(model), "-i", "127.0.0.1", "-p", str(port),
         "--endpoints", str(endpoints), "--credentials", str(REPO_ROOT / "credentials.yml"),

@@ -5,7 +5,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 [ -f .env ] && set -a && . ./.env && set +a
-engine=$(scripts/venv.sh engine)
+scripts/venv.sh engine >/dev/null
 model=$(scripts/train.sh)
 port=${ENGINE_PORT:-5005}
 host=${ENGINE_HOST:-127.0.0.1}
@@ -17,5 +17,5 @@ else
 fi
 export ACTION_ENDPOINT_URL=${ACTION_ENDPOINT_URL:-http://${ACTIONS_HOST:-127.0.0.1}:${ACTIONS_PORT:-5055}/webhook}
 mkdir -p var
-exec "$engine/bin/rasa" run --enable-api --model "$model" -i "$host" -p "$port" \
+exec scripts/rasa.sh run --enable-api --model "$model" -i "$host" -p "$port" \
   --endpoints "${ENGINE_ENDPOINTS:-endpoints.yml}" --credentials credentials.yml "${auth[@]}"

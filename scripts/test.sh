@@ -17,7 +17,7 @@ scripts/app.sh -m codes.nlu_regex --check
 echo "== rasa data validate"
 # Responses used only by custom actions are reported as "not used in any story or rule"; every
 # other warning fails the run.
-report=$("$engine/bin/rasa" data validate --config config.yml --domain bot/domain.yml \
+report=$(scripts/rasa.sh data validate --config config.yml --domain bot/domain.yml \
   --data bot/dialogue nlu_data 2>&1) || { echo "$report"; exit 1; }
 if echo "$report" | grep "UserWarning" | grep -v "is not used in any story or rule"; then
   exit 1

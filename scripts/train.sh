@@ -6,9 +6,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 cache=${SUPPORTBOT_CACHE:-$HOME/.cache/supportbot}
-engine=$(scripts/venv.sh engine)
+scripts/venv.sh engine >/dev/null
 
-key=$( (cat requirements/engine.lock config.yml; find bot nlu_data -name '*.yml' | LC_ALL=C sort | xargs cat) \
+key=$( (cat requirements/engine.lock config.yml; find bot nlu_data nlu_components -name "*.py" -o -name '*.yml' | LC_ALL=C sort | xargs cat) \
   | sha256sum | cut -c1-16)
 name=supportbot-$key
 model=models/$name.tar.gz
@@ -22,7 +22,7 @@ fi
 if [ ! -f "$model" ]; then
   echo "Training the engine model $name (data or config changed)..." >&2
   start=$(date +%s)
-  "$engine/bin/rasa" train --config config.yml --domain bot/domain.yml --data bot/dialogue nlu_data \
+  scripts/rasa.sh train --config config.yml --domain bot/domain.yml --data bot/dialogue nlu_data \
     --out models --fixed-model-name "$name" >&2
   echo "Trained in $(( $(date +%s) - start ))s" >&2
   cp "$model" "$cache/models/$name.tar.gz.tmp" && mv "$cache/models/$name.tar.gz.tmp" "$cache/models/$name.tar.gz"

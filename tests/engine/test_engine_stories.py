@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.stack import Service, environment_python, trained_model
+from sandbox.stack import RASA, Service, trained_model
 from settings import REPO_ROOT
 
 pytestmark = pytest.mark.engine
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.engine
 def test_engine_test_stories_pass(action_server: Service, tmp_path: Path) -> None:
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "{action_server.url}/webhook"\n')
-    rasa = environment_python("engine").parent / "rasa"
+    rasa = RASA
     result = subprocess.run(
         [
             str(rasa),
