@@ -634,6 +634,43 @@ def check(shared: Path | None) -> list[str]:
     return problems
 
 
+# Training text this close (cosine of character 3-5-gram TF-IDF) to a real customer tweet is a
+# copy or a close paraphrase of it: the tweets' licence is non-commercial, so it may not train.
+NEAR_COPY = 0.8
+
+
+def twcs_near_copies(shared: Path) -> list[str]:
+    """Training examples too close to any message of the customer-tweets data set."""
+    import csv
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    path = shared / "twcs" / "customer_tweets_dev.csv"
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8", newline="") as handle:
+        tweets = [row["text"] for row in csv.DictReader(handle)]
+    # Codes are ours (test numbers), not the customer's words: left out of the comparison.
+    ours = [(p, _ANNOT.sub(" ", t)) for p in training_files() for _, t in read_nlu(p)]
+    # Short stock phrases ("worst customer service ever") recur everywhere; they copy no one.
+    ours = [(p, t) for p, t in ours if len(t) >= 40]
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, lowercase=True)
+    vectorizer.fit(tweets)
+    theirs = vectorizer.transform(tweets)
+    problems = []
+    for start in range(0, len(ours), 500):
+        chunk = ours[start : start + 500]
+        similarity = vectorizer.transform([t for _, t in chunk]) @ theirs.T
+        best = similarity.max(axis=1).toarray().reshape(-1)
+        for (p, text), score in zip(chunk, best, strict=True):
+            if score >= NEAR_COPY:
+                problems.append(
+                    f"{p.relative_to(REPO)}: {text!r} is a near copy of a customer tweet "
+                    f"(similarity {score:.2f})"
+                )
+    return problems
+
+
 def regex_disagreements() -> list[str]:
     """Examples where nlu_data/codes_regex.yml (as Rasa's RegexEntityExtractor applies it:
     case-insensitive) does not find exactly the annotated codes. Reported as warnings: the regex
@@ -776,6 +813,8 @@ def main() -> int:
             return 2
         build(shared)
     problems = check(shared)
+    if shared is not None:
+        problems += twcs_near_copies(shared)
     tr, te = counts(training_files()), {p.name: counts([p]) for p in test_files()}
     print(f"{'intent':17s} {'train':>6s} " + " ".join(f"{n[4:-4][:14]:>14s}" for n in te))
     for intent in INTENTS:

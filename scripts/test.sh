@@ -14,6 +14,8 @@ echo "== mypy"
 scripts/app.sh -m mypy
 echo "== generated code patterns are up to date"
 scripts/app.sh -m codes.nlu_regex --check
+echo "== NLU training data: shape, labels, no test text, no copy of a real customer tweet"
+scripts/app.sh bench/nlu_data_build.py --check | tail -n 1
 echo "== rasa data validate"
 # Responses used only by custom actions are reported as "not used in any story or rule"; every
 # other warning fails the run.
