@@ -77,6 +77,11 @@ def latest_intent(tracker: Tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
+def latest_confidence(tracker: Tracker) -> float:
+    """The engine's (calibrated) confidence in the latest message's intent; 1.0 for a button."""
+    return float((tracker.latest_message.get("intent") or {}).get("confidence", 1.0))
+
+
 def latest_text(tracker: Tracker) -> str:
     """The customer's latest message as written."""
     return str(tracker.latest_message.get("text") or "")

@@ -22,6 +22,9 @@ LONG_MESSAGE_CHARS = 1000
 # Emoji that answer a yes/no question; the NLU is trained on them, so they stay readable.
 _YES_NO_EMOJI = frozenset("👍👌✅👎❌")
 _CODE_ENTITIES = frozenset({"tracking_number", "order_code"})
+# A refusal costs a customer more than a question: only this sure (calibrated confidence, see
+# bench/nlu_calibration.py) does the bot say a message is not something it can help with.
+SURE_OUT_OF_SCOPE = 0.9
 _RESPONSES = {
     "empty": "utter_empty_message",
     "emoji_only": "utter_emoji_only",
@@ -119,12 +122,15 @@ class ActionRespondUnclear(Action):
         first_message = len(conversation.user_events(tracker)) <= 1
         troubled = has_problem_or_anger(text)
         if intent == "out_of_scope":
-            # "I can't help with that" is only for a calm first message about something else: a
-            # customer with a problem, an angry one or one writing again is offered a person.
+            # "I can't help with that" is only for a calm first message surely about something
+            # else: a customer with a problem, an angry one or one writing again is offered a
+            # person, and a less sure guess gets the menu question instead of a refusal.
             if troubled or not first_message:
                 dispatcher.utter_message(response="utter_out_of_scope_offer_person")
-            else:
+            elif conversation.latest_confidence(tracker) >= SURE_OUT_OF_SCOPE:
                 dispatcher.utter_message(response="utter_out_of_scope")
+            else:
+                dispatcher.utter_message(response="utter_not_understood")
             return []
         if conversation.previous_user_intent(tracker) in conversation.UNCLEAR_INTENTS:
             return hand_off(dispatcher, tracker, domain, HandoffReason.REPEATED_MISUNDERSTANDING)

@@ -152,10 +152,13 @@ class SentenceIntentClassifier(IntentClassifier, GraphComponent):
         return 0
 
     def process(self, messages: list[Message]) -> list[Message]:
-        if self._weights is None:
-            return messages
-        todo = [m for m in messages if m.get(TEXT)]
-        if not todo:
+        todo = [m for m in messages if m.get(TEXT)] if self._weights is not None else []
+        read = {id(m) for m in todo}
+        for message in messages:
+            if id(message) not in read:  # nothing to read (an empty message): no guess
+                message.set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+        if not todo or self._weights is None:
             return messages
         features = self._features(todo, int(self._weights["sparse_width"][0]))
         scores = np.asarray(features @ self._weights["coef"].T) + self._weights["intercept"]

@@ -114,3 +114,47 @@ class RequestOverSmallTalk(GraphComponent):
             if request is not None:
                 message.set(INTENT, dict(request), add_to_output=True)
         return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class OutOfScopeOnlyWhenSure(GraphComponent):
+    """`out_of_scope` only above `threshold`; below it, the best-ranked intent of the shop.
+
+    Declining a real request costs a customer; answering an off-topic message as the nearest
+    shop topic costs a sentence. So an unsure "this isn't about the shop" yields to the shop
+    intent ranked next (the FallbackClassifier after this still catches a guess that is unsure
+    overall). The threshold is chosen on the tune split (bench/nlu_calibration.py).
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"threshold": 0.0}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.threshold = float(config.get("threshold", 0.0))
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> OutOfScopeOnlyWhenSure:
+        return cls(config)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            if (
+                intent.get("name") != "out_of_scope"
+                or intent.get("confidence", 0) >= self.threshold
+            ):
+                continue
+            ranking = message.get(INTENT_RANKING_KEY) or []
+            shop = next(
+                (r for r in ranking if r.get("name") not in ("out_of_scope", "nlu_fallback")), None
+            )
+            if shop is not None:
+                message.set(INTENT, dict(shop), add_to_output=True)
+        return messages

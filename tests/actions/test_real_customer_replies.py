@@ -97,9 +97,18 @@ def test_calm_messages_without_a_problem_are_not_flagged(text: str) -> None:
     assert not has_problem_or_anger(text)
 
 
-def test_a_calm_first_message_about_something_else_is_declined(domain: dict[str, Any]) -> None:
-    events = [user_event("what's the capital of peru", "out_of_scope")]
+def test_a_calm_first_message_surely_about_something_else_is_declined(
+    domain: dict[str, Any],
+) -> None:
+    events = [user_event("what's the capital of peru", "out_of_scope", confidence=0.95)]
     assert replies(events, domain) == ["utter_out_of_scope"]
+
+
+def test_a_less_sure_out_of_scope_guess_gets_the_menu_question_not_a_refusal(
+    domain: dict[str, Any],
+) -> None:
+    events = [user_event("what's the capital of peru", "out_of_scope", confidence=0.7)]
+    assert replies(events, domain) == ["utter_not_understood"]
 
 
 def test_an_off_topic_message_with_a_problem_is_offered_a_person(domain: dict[str, Any]) -> None:
