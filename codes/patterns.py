@@ -53,7 +53,7 @@ def _shortest_example(fmt: TrackingFormat) -> int:
 
 
 def tracking_pattern(formats: tuple[TrackingFormat, ...] | None = None) -> str:
-    """One pattern for every tracking-number format.
+    r"""One pattern for every tracking-number format.
 
     Formats whose numbers are longer go first (by their shortest valid test number), so that
     where a number is followed by letters the longer reading is still tried first. Formats built

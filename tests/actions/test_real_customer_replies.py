@@ -92,7 +92,9 @@ def test_problem_and_anger_words_are_recognised(text: str) -> None:
     assert has_problem_or_anger(text)
 
 
-@pytest.mark.parametrize("text", ["what's the capital of peru", "recommend a good film", "hello there"])
+@pytest.mark.parametrize(
+    "text", ["what's the capital of peru", "recommend a good film", "hello there"]
+)
 def test_calm_messages_without_a_problem_are_not_flagged(text: str) -> None:
     assert not has_problem_or_anger(text)
 
