@@ -14,8 +14,8 @@ extractor, a digits-only `tracking_number`:
 - is dropped when phone or case words come just before it ("call me on", "mob", "case id", …)
   and no tracking word does;
 - of phone length (10–11 digits), or written in groups with fewer than 14 digits, is kept only
-  when tracking or delivery words stand around it ("tracking no", "AWB", "where is", "be
-  delivered", …).
+  when tracking words stand around it ("tracking no", "AWB", "where is", "be delivered", …).
+  Not "delivery" alone: real customers write "delivery guy's number 0902…" often.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ _AFTER = 25
 _TRACKING_WORDS = re.compile(
     r"\b(track\w*|trk|awb|air ?way ?bill|waybill|consignment|shipment|parcel|package|pkg|"
     r"courier|ups|usps|fedex|dhl|dpd|yodel|hermes|evri|royal mail|lasership|ontrac|"
-    r"where is|where's|wheres|be delivered|arrive)\b",
+    r"where is|where's|wheres|be delivered|arrive|exception|depot)\b",
     re.IGNORECASE,
 )
 _OTHER_NUMBER_WORDS = re.compile(
